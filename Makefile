@@ -1,0 +1,38 @@
+# Every target sets up what it needs: the Debian packages (as root) and a virtual environment.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+
+.PHONY: test demo bench lint format system clean
+
+test: system $(READY)
+	$(BIN)/python -m pytest -q
+
+demo: system $(READY)
+	$(BIN)/python -m examples.demo
+
+# Timings are single-threaded so that ratios compare the same amount of hardware.
+bench: system $(READY)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.scalar
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.vector
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(READY)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+system:
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache *.egg-info

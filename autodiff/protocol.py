@@ -1,0 +1,46 @@
+"""The node protocol that `scalar.Value` and `vector.Tensor` both satisfy, and the trace records."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Node(Protocol):
+    """A node of a computation graph, as the shared reverse pass sees it.
+
+    - `inputs`: the input nodes in argument order, duplicates kept (`a + a` has two edges);
+    - `requires_grad`: False for constants, which receive no adjoint;
+    - `id`: a stable integer from `autodiff.next_id`, never `id()`;
+    - `grad`: written by the reverse pass with d(root)/d(node);
+    - `vjp(adjoint)`: one partial adjoint per input (None where an input needs none);
+    - `local_derivatives()`: the numbers d(node)/d(input) per input, or None where the local
+      derivative is not a number (tensors). Only traces read it.
+    """
+
+    inputs: tuple[Any, ...]
+    requires_grad: bool
+    id: int
+    grad: Any
+
+    def vjp(self, adjoint: Any) -> tuple[Any, ...]: ...
+
+    def local_derivatives(self) -> tuple[Any, ...] | None: ...
+
+
+class Edge(NamedTuple):
+    """One edge of one reverse step: input i of the node, d(node)/d(input), and the partial adjoint
+    sent along it (adjoint · local derivative); None when the input is a constant."""
+
+    input: Any
+    local_derivative: Any
+    partial_adjoint: Any
+
+
+class Step(NamedTuple):
+    """One step of the reverse pass: the node, its adjoint (the sum of the partial adjoints it
+    received) and what it sent to each input, in argument order."""
+
+    node: Any
+    adjoint: Any
+    partials: tuple[Edge, ...]
