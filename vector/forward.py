@@ -1,0 +1,68 @@
+"""Forward mode for tensors, and Jacobians built column by column or row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from vector.autograd import _modes
+from vector.tensor import Tensor
+
+
+def jvp(
+    f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Tensor, Tensor]:
+    """(f(x), J_f(x)·v) in one forward pass: every op pushes its tangent through its JVP rule.
+
+    No graph is kept and no backward pass runs. `primals` and `tangents` are matching sequences
+    of arrays or Tensors; the tangent of each input has that input's shape.
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    inputs = []
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        x = Tensor(p, requires_grad=False)
+        tangent = np.asarray(t.numpy() if isinstance(t, Tensor) else t, dtype=x.dtype)
+        if tangent.shape != x.shape:
+            raise ValueError(
+                f"jvp: tangent {k} has shape {tangent.shape} but its primal has shape {x.shape}"
+            )
+        x._tangent = tangent
+        inputs.append(x)
+    with _modes(grad=False, lazy=False, tangents=True):
+        out = f(*inputs)
+    tangent = out._tangent if out._tangent is not None else np.zeros(out.shape, out.dtype)
+    return out, Tensor(tangent, requires_grad=False)
+
+
+def jacobian_fwd(f: Callable[[Tensor], Tensor], x: Any) -> np.ndarray:
+    """The Jacobian of f at x by forward mode: one pass per input coordinate (n passes).
+
+    Column j is J·eⱼ. Cheap when f has few inputs and many outputs. Shape: f(x).shape + x.shape.
+    """
+    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    columns = []
+    for j in range(x.size):
+        basis = np.zeros(x.size, dtype=x.dtype)
+        basis[j] = 1
+        out, tangent = jvp(f, [x], [basis.reshape(x.shape)])
+        columns.append(tangent.numpy())
+    return np.stack(columns, axis=-1).reshape(out.shape + x.shape)
+
+
+def jacobian_rev(f: Callable[[Tensor], Tensor], x: Any) -> np.ndarray:
+    """The Jacobian of f at x by reverse mode: one backward pass per output (k passes).
+
+    Row i is eᵢᵀ·J, the gradient of output i. Cheap when f has few outputs (a loss has one).
+    """
+    x = Tensor(np.asarray(x.numpy() if isinstance(x, Tensor) else x))
+    out = f(x)
+    rows = []
+    for i in range(out.size):
+        seed = np.zeros(out.size, dtype=out.dtype)
+        seed[i] = 1
+        out.backward(Tensor(seed.reshape(out.shape), requires_grad=False), create_graph=False)
+        rows.append(x.grad.numpy())
+    return np.stack(rows).reshape(out.shape + x.shape)

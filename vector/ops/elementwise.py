@@ -1,0 +1,436 @@
+"""Elementwise ops. Binary ones broadcast like numpy and sum gradients back to each shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vector.autograd import TensorOp
+from vector.ops.shape import sum_to_shape
+from vector.tensor import Tensor
+
+
+def _binary_shape(a: Tensor, b: Tensor, node: Tensor) -> tuple:
+    return node.shape, a.shape, b.shape
+
+
+class EWiseAdd(TensorOp):
+    """f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1."""
+
+    name = "add"
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        out, sa, sb = _binary_shape(*node.inputs, node)
+        return sum_to_shape(out_grad, out, sa), sum_to_shape(out_grad, out, sb)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] + tangents[1]
+
+
+class AddScalar(TensorOp):
+    """f(a) = a + c;  f'(a) = 1."""
+
+    name = "add_scalar"
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = scalar
+        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
+        self.keeps_dtype = type(scalar) in (int, float)
+
+    def params(self) -> str:
+        return f"{self.scalar:g}"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a + self.scalar
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0]
+
+
+class EWiseMul(TensorOp):
+    """f(a, b) = a·b;  ∂f/∂a = b, ∂f/∂b = a."""
+
+    name = "multiply"
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = node.inputs
+        out, sa, sb = _binary_shape(a, b, node)
+        return sum_to_shape(out_grad * b, out, sa), sum_to_shape(out_grad * a, out, sb)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        (a, b), (ta, tb) = primals, tangents
+        return ta * b + a * tb
+
+
+class MulScalar(TensorOp):
+    """f(a) = c·a;  f'(a) = c."""
+
+    name = "mul_scalar"
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = scalar
+        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
+        self.keeps_dtype = type(scalar) in (int, float)
+
+    def params(self) -> str:
+        return f"{self.scalar:g}"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a * self.scalar
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad * self.scalar
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] * self.scalar
+
+
+class EWiseDiv(TensorOp):
+    """f(a, b) = a / b;  ∂f/∂a = 1/b, ∂f/∂b = −a/b²."""
+
+    name = "divide"
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a / b
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = node.inputs
+        out, sa, sb = _binary_shape(a, b, node)
+        grad_a = out_grad / b
+        grad_b = -(grad_a * node) / b  # −ȳ·a/b² written as −(ȳ/b)·(a/b), reusing ȳ/b and f
+        return sum_to_shape(grad_a, out, sa), sum_to_shape(grad_b, out, sb)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        b, (ta, tb) = primals[1], tangents
+        return (ta - out * tb) / b
+
+
+class DivScalar(TensorOp):
+    """f(a) = a / c;  f'(a) = 1/c."""
+
+    name = "divide_scalar"
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = scalar
+        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
+        self.keeps_dtype = type(scalar) in (int, float)
+
+    def params(self) -> str:
+        return f"{self.scalar:g}"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar, np.float16)  # true division gives floats
+
+    def check(self, a: np.ndarray) -> None:
+        if self.scalar == 0:
+            raise ZeroDivisionError(f"divide_scalar: division of a tensor of shape {a.shape} by 0")
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a / self.scalar
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad / self.scalar
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] / self.scalar
+
+
+class PowerScalar(TensorOp):
+    """f(a) = aᶜ for a number c;  f'(a) = c·aᶜ⁻¹."""
+
+    name = "power_scalar"
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = scalar
+        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
+        self.keeps_dtype = type(scalar) in (int, float)
+
+    def params(self) -> str:
+        return f"{self.scalar:g}"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar)
+
+    def check(self, a: np.ndarray) -> None:
+        if a.dtype.kind in "iu" and self.scalar < 0:
+            raise ValueError(
+                f"power_scalar: integer tensor (dtype {a.dtype}) to the negative power "
+                f"{self.scalar}; convert it to float first"
+            )
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a**self.scalar
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        c = self.scalar
+        if c == 0:
+            return out_grad * 0
+        return out_grad * (power_scalar(node.inputs[0], c - 1) * c)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        c = self.scalar
+        return tangents[0] * (c * primals[0] ** (c - 1)) if c != 0 else tangents[0] * 0
+
+
+class EWisePow(TensorOp):
+    """f(a, b) = aᵇ;  ∂f/∂a = b·aᵇ⁻¹, ∂f/∂b = aᵇ·ln a (defined for a > 0)."""
+
+    name = "power"
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a**b
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = node.inputs
+        out, sa, sb = _binary_shape(a, b, node)
+        grad_a = out_grad * b * (a ** (b - 1))
+        grad_b = out_grad * node * log(a)
+        return sum_to_shape(grad_a, out, sa), sum_to_shape(grad_b, out, sb)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        (a, b), (ta, tb) = primals, tangents
+        return ta * b * a ** (b - 1) + tb * out * np.log(a)
+
+
+class Negate(TensorOp):
+    """f(a) = −a;  f'(a) = −1."""
+
+    name = "negate"
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return -a
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return -out_grad
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return -tangents[0]
+
+
+class Log(TensorOp):
+    """f(a) = ln a;  f'(a) = 1/a."""
+
+    name = "log"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, np.float16)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.log(a)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad / node.inputs[0]
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] / primals[0]
+
+
+class Exp(TensorOp):
+    """f(a) = eᵃ;  f'(a) = eᵃ = f(a)."""
+
+    name = "exp"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, np.float16)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.exp(a)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad * node
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] * out
+
+
+class ReLU(TensorOp):
+    """f(a) = max(a, 0);  f'(a) = 1 where a > 0, else 0 (0 at the kink, as PyTorch)."""
+
+    name = "relu"
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.maximum(a, 0)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        # The mask is piecewise constant, so it enters the gradient graph as a constant.
+        a = node.inputs[0].realize_cached_data()
+        return out_grad * Tensor(a > 0, dtype=a.dtype, requires_grad=False)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] * (primals[0] > 0)
+
+
+class Tanh(TensorOp):
+    """f(a) = tanh a;  f'(a) = 1 − tanh² a = 1 − f²."""
+
+    name = "tanh"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, np.float16)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.tanh(a)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad * (1 - node * node)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] * (1 - out * out)
+
+
+class Sigmoid(TensorOp):
+    """f(a) = 1 / (1 + e⁻ᵃ);  f'(a) = f·(1 − f)."""
+
+    name = "sigmoid"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, np.float16)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        # Two branches so that neither exp overflows: for a < 0 use eᵃ/(1 + eᵃ).
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return out_grad * (node * (1 - node))
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0] * out * (1 - out)
+
+
+class Cast(TensorOp):
+    """f(a) = a converted to `dtype`;  the gradient is converted back to a's dtype."""
+
+    name = "cast"
+    keeps_dtype = False
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def params(self) -> str:
+        return str(self.dtype)
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return self.dtype
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a.astype(self.dtype)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return cast(out_grad, node.inputs[0].dtype)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0].astype(self.dtype)
+
+
+# Ops without parameters are immutable, so one instance of each serves every call.
+_EWISEADD = EWiseAdd()
+_EWISEMUL = EWiseMul()
+_EWISEDIV = EWiseDiv()
+_EWISEPOW = EWisePow()
+_NEGATE = Negate()
+_LOG = Log()
+_EXP = Exp()
+_RELU = ReLU()
+_TANH = Tanh()
+_SIGMOID = Sigmoid()
+
+
+def add(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.make_from_op(
+        _EWISEADD,
+        (
+            a,
+            b,
+        ),
+    )
+
+
+def add_scalar(a: Tensor, scalar: Any) -> Tensor:
+    return AddScalar(scalar)(a)
+
+
+def multiply(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.make_from_op(
+        _EWISEMUL,
+        (
+            a,
+            b,
+        ),
+    )
+
+
+def mul_scalar(a: Tensor, scalar: Any) -> Tensor:
+    return MulScalar(scalar)(a)
+
+
+def divide(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.make_from_op(
+        _EWISEDIV,
+        (
+            a,
+            b,
+        ),
+    )
+
+
+def divide_scalar(a: Tensor, scalar: Any) -> Tensor:
+    return DivScalar(scalar)(a)
+
+
+def power_scalar(a: Tensor, scalar: Any) -> Tensor:
+    return PowerScalar(scalar)(a)
+
+
+def power(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.make_from_op(
+        _EWISEPOW,
+        (
+            a,
+            b,
+        ),
+    )
+
+
+def negate(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_NEGATE, (a,))
+
+
+def log(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_LOG, (a,))
+
+
+def exp(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_EXP, (a,))
+
+
+def relu(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_RELU, (a,))
+
+
+def tanh(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_TANH, (a,))
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return Tensor.make_from_op(_SIGMOID, (a,))
+
+
+def cast(a: Tensor, dtype: Any) -> Tensor:
+    return Cast(dtype)(a)

@@ -1,0 +1,70 @@
+"""Matrix multiplication, batched and broadcast like numpy's matmul."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vector.autograd import TensorOp
+from vector.ops.shape import sum_to_shape, transpose
+from vector.tensor import Tensor
+
+
+class MatMul(TensorOp):
+    """f(A, B) = A·B over the last two axes, leading axes broadcast.
+
+    With Ȳ the adjoint of the product: Ā = Ȳ·Bᵀ and B̄ = Aᵀ·Ȳ, each summed over the leading axes
+    its operand was broadcast along.
+    """
+
+    name = "matmul"
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> None:
+        if a.ndim < 2 or b.ndim < 2:
+            raise ValueError(
+                f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
+                f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
+            )
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not line up: the last axis of the "
+                f"first ({a.shape[-1]}) must equal the second-to-last axis of the second "
+                f"({b.shape[-2]})"
+            )
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
+                f"({a.shape[:-2]} vs {b.shape[:-2]})"
+            ) from None
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a @ b
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = node.inputs
+        sa, sb, out = a.shape, b.shape, node.shape
+        grad_a = matmul(out_grad, transpose(b))
+        grad_b = matmul(transpose(a), out_grad)
+        return (
+            sum_to_shape(grad_a, out[:-2] + sa[-2:], sa),
+            sum_to_shape(grad_b, out[:-2] + sb[-2:], sb),
+        )
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        (a, b), (ta, tb) = primals, tangents
+        return ta @ b + a @ tb
+
+
+# Ops without parameters are immutable, so one instance of each serves every call.
+_MATMUL = MatMul()
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    return Tensor.make_from_op(
+        _MATMUL,
+        (
+            a,
+            b,
+        ),
+    )

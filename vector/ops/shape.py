@@ -1,0 +1,208 @@
+"""Ops that move values around without changing them: reshape, transpose, broadcast, sum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vector.autograd import TensorOp
+from vector.tensor import Tensor
+
+
+def _axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Normalise `axes` (None, int or tuple) to sorted non-negative ints, with a clear error."""
+    if axes is None:
+        return tuple(range(ndim))
+    items = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    out = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(
+                f"{op}: axis {a!r} is out of range for a tensor of shape {shape} "
+                f"({ndim} dimensions; valid axes are {-ndim}..{ndim - 1})"
+            )
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axes!r} for shape {shape}")
+    return tuple(sorted(out))
+
+
+class Reshape(TensorOp):
+    """f(a) = a with a new shape. The derivative is the identity, reshaped back: ā = reshape(ȳ)."""
+
+    name = "reshape"
+
+    def __init__(self, shape: Any) -> None:
+        self.shape = tuple(shape) if not isinstance(shape, (int, np.integer)) else (int(shape),)
+
+    def params(self) -> str:
+        return str(self.shape)
+
+    def check(self, a: np.ndarray) -> None:
+        known = [n for n in self.shape if n != -1]
+        size = int(np.prod(known)) if known else 1
+        ok = (
+            self.shape.count(-1) <= 1
+            and all(n >= 0 or n == -1 for n in self.shape)
+            and (a.size == size if -1 not in self.shape else size > 0 and a.size % size == 0)
+        )
+        if not ok:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+                f"into {self.shape}"
+            )
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return a.reshape(self.shape)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return reshape(out_grad, node.inputs[0].shape)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return tangents[0].reshape(out.shape)
+
+
+class Transpose(TensorOp):
+    """f(a) = a with two axes swapped (default: the last two). Its own inverse: ā = f(ȳ)."""
+
+    name = "transpose"
+
+    def __init__(self, axes: tuple[int, int] | None = None) -> None:
+        self.axes = None if axes is None else tuple(axes)
+
+    def params(self) -> str:
+        return "" if self.axes is None else str(self.axes)
+
+    def _pair(self, ndim: int, shape: tuple[int, ...]) -> tuple[int, int]:
+        if self.axes is None:
+            if ndim < 2:
+                raise ValueError(
+                    f"transpose: a tensor of shape {shape} has fewer than 2 axes to swap"
+                )
+            return ndim - 2, ndim - 1
+        if len(self.axes) != 2:
+            raise ValueError(f"transpose: axes must name two axes to swap, got {self.axes}")
+        i, j = self.axes
+        for a in (i, j):
+            if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+                raise ValueError(
+                    f"transpose: axes {self.axes} are out of range for a tensor of shape {shape} "
+                    f"({ndim} dimensions)"
+                )
+        return int(i), int(j)
+
+    def check(self, a: np.ndarray) -> None:
+        self._pair(a.ndim, a.shape)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        i, j = self._pair(a.ndim, a.shape)
+        return np.swapaxes(a, i, j)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return transpose(out_grad, self.axes)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return self.compute(tangents[0])
+
+
+class BroadcastTo(TensorOp):
+    """f(a) = a repeated along new or length-1 axes up to `shape`.
+
+    Each input element is used once per copy, so its adjoint is the sum of the copies' adjoints:
+    ā = sum of ȳ over the broadcast axes.
+    """
+
+    name = "broadcast_to"
+
+    def __init__(self, shape: Any) -> None:
+        self.shape = tuple(shape) if not isinstance(shape, (int, np.integer)) else (int(shape),)
+
+    def params(self) -> str:
+        return str(self.shape)
+
+    def check(self, a: np.ndarray) -> None:
+        lead = len(self.shape) - a.ndim
+        if lead < 0 or any(
+            n != 1 and n != m for n, m in zip(a.shape, self.shape[lead:], strict=True)
+        ):
+            raise ValueError(
+                f"broadcast_to: cannot broadcast a tensor of shape {a.shape} to {self.shape} "
+                "(each axis must match or be 1, counting from the right)"
+            )
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, self.shape)
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        return sum_to_shape(out_grad, self.shape, node.inputs[0].shape)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(tangents[0], self.shape)
+
+
+class Summation(TensorOp):
+    """f(a) = Σ a over `axes` (all when None); reduced axes are dropped.
+
+    ∂f/∂aᵢ = 1 for every element summed, so ā is ȳ broadcast back over the reduced axes.
+    """
+
+    name = "summation"
+
+    def __init__(self, axes: Any = None) -> None:
+        self.axes = axes
+
+    def params(self) -> str:
+        return "" if self.axes is None else f"axes={self.axes}"
+
+    def check(self, a: np.ndarray) -> None:
+        _axes_tuple("summation", self.axes, a.ndim, a.shape)
+
+    def compute(self, a: np.ndarray) -> np.ndarray:
+        return np.sum(a, axis=_axes_tuple("summation", self.axes, a.ndim, a.shape))
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
+        shape = node.inputs[0].shape
+        return broadcast_to(reshape(out_grad, kept_dims(shape, self.axes)), shape)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        return self.compute(tangents[0])
+
+
+def kept_dims(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
+    """`shape` with the reduced `axes` kept as length 1 (numpy's keepdims=True shape)."""
+    reduced = _axes_tuple("summation", axes, len(shape), shape)
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
+def sum_to_shape(grad: Tensor, grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> Tensor:
+    """Undo broadcasting in the backward pass: sum `grad` (of `grad_shape`) down to `shape`.
+
+    Every binary op that broadcasts its operands calls this for each operand's gradient: an
+    element used by several outputs receives the sum of their adjoints. `grad_shape` is passed
+    in, not read from `grad`, because gradients are built lazily and have no value yet.
+    """
+    if tuple(grad_shape) == tuple(shape):
+        return grad
+    lead = len(grad_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
+    )
+    summed = summation(grad, axes) if axes else grad
+    return reshape(summed, shape)
+
+
+def reshape(a: Tensor, shape: Any) -> Tensor:
+    return Reshape(shape)(a)
+
+
+def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
+    return Transpose(axes)(a)
+
+
+def broadcast_to(a: Tensor, shape: Any) -> Tensor:
+    return BroadcastTo(shape)(a)
+
+
+def summation(a: Tensor, axes: Any = None) -> Tensor:
+    return Summation(axes)(a)

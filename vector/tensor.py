@@ -1,0 +1,460 @@
+"""`Tensor`: a numpy array that remembers how it was made, with needle's public API."""
+
+from __future__ import annotations
+
+import numbers
+import weakref
+from typing import Any
+
+import numpy as np
+
+import autodiff
+from autodiff import next_id
+from vector.autograd import Device, Mode, TensorOp, _modes, cpu
+
+
+class Tensor:
+    """A node of the vector engine's graph: `op` applied to `inputs` gave `cached_data`.
+
+    Leaves have `op = None` and no inputs. Nodes built while a backward pass runs are lazy: their
+    `cached_data` stays None until `realize_cached_data()` (or any op using them) asks for it.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_dtype",
+        "_grad",
+        "_origin",
+        "_tangent",
+        "cached_data",
+        "id",
+        "inputs",
+        "label",
+        "op",
+        "requires_grad",
+    )
+
+    # numpy must hand `ndarray * tensor` to Tensor.__rmul__ instead of broadcasting over it.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    live = 0
+    """How many Tensors exist now (needle's TENSOR_COUNTER): tests watch it for leaks."""
+
+    def __init__(
+        self,
+        array: Any,
+        *,
+        device: Device | None = None,
+        dtype: Any = None,
+        requires_grad: bool = True,
+        label: str = "",
+    ) -> None:
+        if device is not None and not isinstance(device, Device):
+            raise ValueError(f"Tensor: unknown device {device!r}; the only device is vector.cpu()")
+        data = _as_array(array, dtype)
+        _init_node(self, None, (), data, data.dtype)
+        # Only real floating-point values have derivatives; needle code routinely wraps integer
+        # labels in Tensor(...) with the default requires_grad=True, so quietly say no there.
+        self.requires_grad = bool(requires_grad) and data.dtype.kind == "f"
+        self.label = label
+
+    def __del__(self) -> None:
+        Tensor.live -= 1
+
+    # ----------------------------------------------------------------------------- graph building
+    @staticmethod
+    def make_from_op(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
+        """The result of `op(*inputs)`: computed now, or recorded for later in lazy mode."""
+        for i in inputs:
+            if not isinstance(i, Tensor):
+                raise TypeError(f"{op}: expected Tensor inputs, got {type(i).__name__}: {i!r}")
+        return _make(op, tuple(inputs))
+
+    @staticmethod
+    def make_const(data: Any, requires_grad: bool = False) -> Tensor:
+        return Tensor(data, requires_grad=requires_grad)
+
+    def realize_cached_data(self) -> np.ndarray:
+        data = self.cached_data
+        return data if data is not None else _realize(self)
+
+    # ------------------------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.realize_cached_data().shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def device(self) -> Device:
+        return cpu()
+
+    @property
+    def ndim(self) -> int:
+        return self.realize_cached_data().ndim
+
+    @property
+    def size(self) -> int:
+        return self.realize_cached_data().size
+
+    def numpy(self) -> np.ndarray:
+        return self.realize_cached_data()
+
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    def detach(self) -> Tensor:
+        """The same values as a new constant leaf: no graph behind it, no gradient."""
+        return Tensor(self.realize_cached_data(), requires_grad=False)
+
+    @property
+    def data(self) -> Tensor:
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor | np.ndarray) -> None:
+        array = value.realize_cached_data() if isinstance(value, Tensor) else np.asarray(value)
+        if array.dtype != self._dtype:
+            array = array.astype(self._dtype)
+        self.cached_data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor(value, dtype=self._dtype, requires_grad=False)
+            elif value._dtype != self._dtype:
+                value = _cast(value, self._dtype)
+        # A stand-in made by a backward pass (see `_stand_in`) passes the gradient to the node it
+        # stands for, so `x.grad.backward()` lands on `x` itself.
+        origin = self._origin() if self._origin is not None else None
+        (origin if origin is not None else self)._grad = value
+
+    # -------------------------------------------------------------------------- reverse mode
+    def backward(
+        self, out_grad: Tensor | None = None, create_graph: bool = True, trace: bool = False
+    ) -> list[autodiff.Step] | None:
+        """Set `.grad` of every node of this graph that requires grad to d(self)/d(node).
+
+        As in needle, the gradient computation is itself recorded as a graph (so
+        `x.grad.backward()` differentiates again) unless `create_graph=False` or grad recording is
+        off. `out_grad` defaults to ones (d(sum of self)/d(node) for a non-scalar self).
+        """
+        data = self.realize_cached_data()
+        if out_grad is None:
+            seed = Tensor(np.ones(data.shape, dtype=self._dtype), requires_grad=False)
+        else:
+            seed = out_grad if isinstance(out_grad, Tensor) else Tensor(out_grad, dtype=self._dtype)
+            if seed.shape != data.shape:
+                raise ValueError(
+                    f"backward: out_grad has shape {seed.shape} but the tensor has shape "
+                    f"{data.shape}; they must match"
+                )
+            if seed._dtype != self._dtype:
+                seed = Tensor(seed.realize_cached_data().astype(self._dtype), requires_grad=False)
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad (it was built from constants or "
+                "under no_grad), so there is nothing to differentiate"
+            )
+        record = create_graph and Mode.grad
+        previous = _Pass.stand_ins
+        _Pass.stand_ins = {}
+        try:
+            with _modes(grad=record, lazy=True, tangents=False):
+                return autodiff.backward(self, seed, trace=trace)
+        finally:
+            _Pass.stand_ins = previous
+
+    def vjp(self, adjoint: Tensor) -> tuple[Tensor | None, ...]:
+        """The partial adjoints for the inputs, each cast to its input's dtype (None: no grad)."""
+        partials = self.op.gradient_as_tuple(adjoint, _stand_in(self))
+        out: list[Tensor | None] = []
+        for inp, partial in zip(self.inputs, partials, strict=True):
+            if not inp.requires_grad:
+                out.append(None)
+            elif partial._dtype != inp._dtype:
+                out.append(_cast(partial, inp._dtype))
+            else:
+                out.append(partial)
+        return tuple(out)
+
+    def local_derivatives(self) -> None:
+        return None  # a tensor's local derivative is a Jacobian, shown only through its VJP
+
+    # ------------------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return ops.add(self, other)
+        return ops.add_scalar(self, _scalar("add", other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add_scalar(self, _scalar("add", other))
+
+    def __sub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return ops.add(self, ops.negate(other))
+        return ops.add_scalar(self, -_scalar("subtract", other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.add_scalar(ops.negate(self), _scalar("subtract", other))
+
+    def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return ops.multiply(self, other)
+        return ops.mul_scalar(self, _scalar("multiply", other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul_scalar(self, _scalar("multiply", other))
+
+    def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return ops.divide(self, other)
+        return ops.divide_scalar(self, _scalar("divide", other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.mul_scalar(ops.power_scalar(self, -1), _scalar("divide", other))
+
+    def __pow__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            return ops.power(self, other)
+        return ops.power_scalar(self, _scalar("power", other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        base = Tensor(np.asarray(_scalar("power", other), dtype=self._dtype), requires_grad=False)
+        return ops.power(base, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.negate(self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return ops.matmul(self, other)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        return ops.matmul(self, other)
+
+    def sum(self, axes: Any = None) -> Tensor:
+        return ops.summation(self, axes)
+
+    def reshape(self, shape: Any) -> Tensor:
+        return ops.reshape(self, shape)
+
+    def transpose(self, axes: Any = None) -> Tensor:
+        return ops.transpose(self, axes)
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        return ops.broadcast_to(self, shape)
+
+    def __repr__(self) -> str:
+        data = self.cached_data
+        shown = "<not computed yet>" if data is None else str(data)
+        return f"Tensor({shown}, dtype={self._dtype})"
+
+    def __str__(self) -> str:
+        return str(self.realize_cached_data())
+
+
+# --------------------------------------------------------------------------------- internals
+class _Pass:
+    """State of the backward pass now running: the stand-ins made so far, by node id."""
+
+    stand_ins: dict[int, Tensor] | None = None
+
+
+def _init_node(
+    t: Tensor, op: TensorOp | None, inputs: tuple, data: np.ndarray | None, dtype: np.dtype
+) -> None:
+    t.op = op
+    t.inputs = inputs
+    t.cached_data = data
+    t._dtype = dtype
+    t.id = next_id()
+    t._grad = None
+    t._origin = None
+    t._tangent = None
+    t.label = ""
+    Tensor.live += 1
+
+
+def _make(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
+    """Every op result is born here; kept lean because a training step makes dozens."""
+    t = _new(Tensor)
+    t.inputs = inputs
+    t._grad = t._origin = t._tangent = None
+    t.label = ""
+    t.id = next_id()
+    Tensor.live += 1
+    needs_grad = False
+    if Mode.grad:
+        for i in inputs:
+            if i.requires_grad:
+                needs_grad = True
+                break
+    t.requires_grad = needs_grad
+    if Mode.lazy:
+        t.op = op
+        t.cached_data = None
+        first = inputs[0]._dtype
+        if op.keeps_dtype and first.kind == "f" and (len(inputs) == 1 or inputs[1]._dtype == first):
+            t._dtype = first
+        else:
+            t._dtype = op.out_dtype(*[i._dtype for i in inputs])
+        return t
+    arrays = [i.cached_data if i.cached_data is not None else _realize(i) for i in inputs]
+    data = _compute(op, arrays)
+    t.cached_data = data
+    t._dtype = data.dtype
+    if needs_grad:
+        t.op = op
+    else:  # as needle does: a result that needs no gradient is a detached constant
+        t.op = None
+        t.inputs = ()
+    if Mode.tangents:
+        t._tangent = _push_tangent(op, inputs, arrays, data)
+    return t
+
+
+_new = object.__new__
+
+
+def _as_array(array: Any, dtype: Any) -> np.ndarray:
+    if isinstance(array, Tensor):
+        data = array.realize_cached_data()
+        return data if dtype is None else data.astype(dtype, copy=False)
+    try:
+        data = np.asarray(array, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        raise TypeError(
+            f"Tensor: cannot make a numeric array from {_short(array)} ({error}); expected "
+            "numbers, a rectangular nested list of numbers, or a numpy array"
+        ) from None
+    if data.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data must be real numbers, got dtype {data.dtype} from {_short(array)}"
+        )
+    return data
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _scalar(op: str, value: Any) -> Any:
+    if isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value
+    raise TypeError(
+        f"{op}: cannot combine a Tensor with {_short(value)} ({type(value).__name__}); expected "
+        "a Tensor or a real number"
+    )
+
+
+def _compute(op: TensorOp, arrays: list[np.ndarray]) -> np.ndarray:
+    op.check(*arrays)
+    try:
+        data = op.compute(*arrays)
+    except (ValueError, TypeError, IndexError) as error:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{op}: {error} (input shapes {shapes})") from None
+    # numpy reductions hand back numpy scalars; the engine only ever holds arrays
+    return data if type(data) is np.ndarray else np.asarray(data)
+
+
+def _realize(root: Tensor) -> np.ndarray:
+    """Compute a lazy node and the lazy nodes it depends on, inputs first, without recursion."""
+    order: list[Tensor] = []
+    seen = {root.id}
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        node, pending = stack[-1]
+        for child in pending:
+            if child.cached_data is None and child.id not in seen:
+                seen.add(child.id)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    for node in order:
+        data = node.op.compute(*[i.cached_data for i in node.inputs])
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        if data.dtype != node._dtype:
+            data = data.astype(node._dtype)
+        node.cached_data = data
+        if not node.requires_grad:  # a gradient computed without recording: keep the value only
+            node.op = None
+            node.inputs = ()
+    return root.cached_data
+
+
+def _stand_in(node: Tensor) -> Tensor:
+    """The copy of `node` that gradient graphs refer to instead of `node` itself.
+
+    A recorded gradient refers to the forward graph (d(exp x)/dx is exp x), and `x.grad` hangs on
+    `x`; referring to `x` directly would make x → x.grad → ... → x a reference cycle, freed only
+    by the cyclic garbage collector. The stand-in shares the node's id, op and values, its inputs
+    are stand-ins too, and it points back at the node only through a weak reference (to deliver
+    higher-order gradients to it). Constants need no stand-in: no gradient ever hangs on them.
+    """
+    stand_ins = _Pass.stand_ins
+    found = stand_ins.get(node.id)
+    if found is not None:
+        return found
+    order: list[Tensor] = []
+    seen = {node.id}
+    stack = [(node, iter(node.inputs))]
+    while stack:
+        current, pending = stack[-1]
+        for child in pending:
+            if child.requires_grad and child.id not in seen and child.id not in stand_ins:
+                seen.add(child.id)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(current)
+    record = Mode.grad
+    for original in order:
+        copy = Tensor.__new__(Tensor)
+        inputs = tuple(stand_ins[i.id] if i.requires_grad else i for i in original.inputs)
+        _init_node(copy, original.op, inputs, original.cached_data, original._dtype)
+        copy.id = original.id
+        copy.label = original.label
+        copy.requires_grad = record
+        if record:
+            copy._origin = weakref.ref(original)
+        stand_ins[original.id] = copy
+    return stand_ins[node.id]
+
+
+def _push_tangent(
+    op: TensorOp, inputs: tuple[Tensor, ...], arrays: list[np.ndarray], out: np.ndarray
+) -> np.ndarray | None:
+    tangents = [i._tangent for i in inputs]
+    if all(t is None for t in tangents):
+        return None
+    filled = tuple(
+        np.zeros_like(a) if t is None else t for a, t in zip(arrays, tangents, strict=True)
+    )
+    return np.asarray(op.jvp(tuple(arrays), filled, out))
+
+
+def _cast(t: Tensor, dtype: np.dtype) -> Tensor:
+    return ops.cast(t, dtype)
+
+
+# Set by `vector.ops` when it loads (it imports this module, so it cannot be imported here).
+ops: Any = None
+
+# Ops build their results through this one function (see TensorOp.__call__).
+import vector.autograd as _autograd  # noqa: E402
+
+_autograd._make_from_op = Tensor.make_from_op
