@@ -8,7 +8,9 @@ from autodiff.protocol import Edge, Step
 from autodiff.topo import topological_order
 
 
-def backward(root: Any, seed: Any, *, trace: bool = False) -> list[Step] | None:
+def backward(
+    root: Any, seed: Any, *, trace: bool = False, order: list[Any] | None = None
+) -> list[Step] | None:
     """Set `node.grad = d(root)/d(node)` for every node of `root`'s graph that requires grad.
 
     Walk the topological order backwards. A node's adjoint is the sum of the partial adjoints its
@@ -17,9 +19,11 @@ def backward(root: Any, seed: Any, *, trace: bool = False) -> list[Step] | None:
     (`vjp`), and the inputs collect them. `seed` is d(root)/d(root).
 
     With `trace`, return one `Step` per node in the order processed; otherwise return None and
-    build nothing extra.
+    build nothing extra. An engine that already has `topological_order((root,),
+    requiring_grad=True)` may pass it as `order`.
     """
-    order = topological_order((root,), requiring_grad=True)
+    if order is None:
+        order = topological_order((root,), requiring_grad=True)
     # Only the running sums live here, keyed by stable id: a node's entry is popped when it is
     # processed, so this never holds more than the current frontier of the pass.
     received: dict[int, Any] = {root.id: seed}

@@ -4,7 +4,7 @@
 (in their modules) init, nn, optim and data.
 """
 
-from vector import autograd, ops
+from vector import autograd, data, ops
 from vector.autograd import Device, TensorOp, cpu, default_device, find_topo_sort, no_grad
 from vector.forward import jacobian_fwd, jacobian_rev, jvp
 from vector.ops import *  # noqa: F403  (needle exposes every op at the top level)
@@ -17,6 +17,7 @@ __all__ = [
     "TensorOp",
     "autograd",
     "cpu",
+    "data",
     "default_device",
     "find_topo_sort",
     "jacobian_fwd",
@@ -26,3 +27,4 @@ __all__ = [
     "ops",
     *_op_names,
 ]
+

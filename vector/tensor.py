@@ -165,17 +165,27 @@ class Tensor:
                 "under no_grad), so there is nothing to differentiate"
             )
         record = create_graph and Mode.grad
+        order = autodiff.topological_order((self,), requiring_grad=True)
         previous = _Pass.stand_ins
-        _Pass.stand_ins = {}
+        _Pass.stand_ins = _stand_ins(order, record)
         try:
             with _modes(grad=record, lazy=True, tangents=False):
-                return autodiff.backward(self, seed, trace=trace)
+                return autodiff.backward(self, seed, trace=trace, order=order)
         finally:
             _Pass.stand_ins = previous
 
     def vjp(self, adjoint: Tensor) -> tuple[Tensor | None, ...]:
         """The partial adjoints for the inputs, each cast to its input's dtype (None: no grad)."""
-        partials = self.op.gradient_as_tuple(adjoint, _stand_in(self))
+        stand_ins = _Pass.stand_ins
+        if stand_ins is not None:
+            return self._partials(adjoint, stand_ins[self.id])
+        # Asked directly (viz does), not by a running backward pass: compute plain values.
+        order = autodiff.topological_order((self,), requiring_grad=True)
+        with _modes(grad=False, lazy=False, tangents=False):
+            return self._partials(adjoint, _stand_ins(order, record=False)[self.id])
+
+    def _partials(self, adjoint: Tensor, stand_in: Tensor) -> tuple[Tensor | None, ...]:
+        partials = self.op.gradient_as_tuple(adjoint, stand_in)
         out: list[Tensor | None] = []
         for inp, partial in zip(self.inputs, partials, strict=True):
             if not inp.requires_grad:
@@ -395,44 +405,30 @@ def _realize(root: Tensor) -> np.ndarray:
     return root.cached_data
 
 
-def _stand_in(node: Tensor) -> Tensor:
-    """The copy of `node` that gradient graphs refer to instead of `node` itself.
+def _stand_ins(order: list[Tensor], record: bool) -> dict[int, Tensor]:
+    """Copies of the nodes in `order` (inputs first) for gradient graphs to refer to, by id.
 
     A recorded gradient refers to the forward graph (d(exp x)/dx is exp x), and `x.grad` hangs on
-    `x`; referring to `x` directly would make x → x.grad → ... → x a reference cycle, freed only
-    by the cyclic garbage collector. The stand-in shares the node's id, op and values, its inputs
-    are stand-ins too, and it points back at the node only through a weak reference (to deliver
-    higher-order gradients to it). Constants need no stand-in: no gradient ever hangs on them.
+    `x`; referring to `x` itself would make x → x.grad → ... → x a reference cycle, freed only by
+    the cyclic garbage collector. A stand-in shares the node's id, op and values, its inputs are
+    stand-ins too, and it reaches the node only through a weak reference, used to deliver
+    higher-order gradients to it. Constants need no stand-in: no gradient ever hangs on them.
     """
-    stand_ins = _Pass.stand_ins
-    found = stand_ins.get(node.id)
-    if found is not None:
-        return found
-    order: list[Tensor] = []
-    seen = {node.id}
-    stack = [(node, iter(node.inputs))]
-    while stack:
-        current, pending = stack[-1]
-        for child in pending:
-            if child.requires_grad and child.id not in seen and child.id not in stand_ins:
-                seen.add(child.id)
-                stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(current)
-    record = Mode.grad
+    stand_ins: dict[int, Tensor] = {}
     for original in order:
-        copy = Tensor.__new__(Tensor)
-        inputs = tuple(stand_ins[i.id] if i.requires_grad else i for i in original.inputs)
-        _init_node(copy, original.op, inputs, original.cached_data, original._dtype)
+        copy = _new(Tensor)
+        copy.op = original.op
+        copy.inputs = tuple(stand_ins[i.id] if i.requires_grad else i for i in original.inputs)
+        copy.cached_data = original.cached_data
+        copy._dtype = original._dtype
         copy.id = original.id
         copy.label = original.label
         copy.requires_grad = record
-        if record:
-            copy._origin = weakref.ref(original)
+        copy._origin = weakref.ref(original) if record else None
+        copy._grad = copy._tangent = None
+        Tensor.live += 1
         stand_ins[original.id] = copy
-    return stand_ins[node.id]
+    return stand_ins
 
 
 def _push_tangent(

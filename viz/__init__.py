@@ -1,0 +1,29 @@
+"""Pictures of automatic differentiation for both engines.
+
+- `draw(root)`: the computation graph as a `graphviz.Digraph`: values, grads, and on every edge
+  the local derivative and the partial adjoint; `draw(root, tangents={x: 1.0})` is the
+  forward-mode picture with tangents on the nodes.
+- `render(root_or_graph, "g.png")`: PNG or SVG by suffix.
+- `backward_frame_graphs(root)` / `backward_frames(root, folder)`: the reverse pass step by step.
+- `node_step(node)`: one node's backward step: adjoint in, local derivatives, partial adjoints out.
+- `forward_tangents(root, seeds)`: forward-mode tangents of every node, by id.
+
+The `graphviz` Python package is imported only when a picture is made, so `import viz` works
+without it; writing images also needs the graphviz program `dot`.
+"""
+
+from viz.draw import draw
+from viz.frames import backward_frame_graphs, backward_frames, node_step
+from viz.render import render
+from viz.roles import Role
+from viz.tangents import forward_tangents
+
+__all__ = [
+    "Role",
+    "backward_frame_graphs",
+    "backward_frames",
+    "draw",
+    "forward_tangents",
+    "node_step",
+    "render",
+]

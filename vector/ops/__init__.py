@@ -35,7 +35,7 @@ from vector.ops.elementwise import (
     sigmoid,
     tanh,
 )
-from vector.ops.loss import SoftmaxLoss, softmax_loss
+from vector.ops.loss import SoftmaxLoss, SoftmaxLossGrad, softmax_loss, softmax_loss_grad
 from vector.ops.matmul import MatMul, matmul
 from vector.ops.reduce import LogSoftmax, LogSumExp, logsoftmax, logsumexp
 from vector.ops.shape import (
@@ -71,6 +71,7 @@ __all__ = [
     "Reshape",
     "Sigmoid",
     "SoftmaxLoss",
+    "SoftmaxLossGrad",
     "Summation",
     "Tanh",
     "Transpose",
@@ -94,6 +95,7 @@ __all__ = [
     "reshape",
     "sigmoid",
     "softmax_loss",
+    "softmax_loss_grad",
     "sum_to_shape",
     "summation",
     "tanh",

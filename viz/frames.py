@@ -1,0 +1,267 @@
+"""The reverse pass as pictures: one frame per step, and one node's step on its own."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from viz.draw import adjoint_line, local_line, scalar_fields, tensor_fields
+from viz.labels import Line, edge_text, number, op_text, record, value
+from viz.render import image_bytes, require_dot, write_atomically
+from viz.roles import (
+    ADJOINT_TEXT,
+    CURRENT_FILL,
+    CURRENT_LINE,
+    FILL,
+    PENDING_FILL,
+    PENDING_LINE,
+    PENDING_TEXT,
+    add_legend,
+)
+from viz.scene import Attrs, Fields, Scene, argument_prefix, emit, new_graph, role_style
+
+if TYPE_CHECKING:
+    import graphviz
+
+    from autodiff import Step
+
+CURRENT: Attrs = {"fillcolor": CURRENT_FILL, "color": CURRENT_LINE, "penwidth": "3"}
+CURRENT_EDGE: Attrs = {"color": CURRENT_LINE, "fontcolor": CURRENT_LINE, "penwidth": "2.5"}
+PENDING: Attrs = {"fillcolor": PENDING_FILL, "color": PENDING_LINE, "fontcolor": PENDING_TEXT}
+PENDING_EDGE: Attrs = {"color": PENDING_LINE, "fontcolor": PENDING_TEXT}
+FRAME_LEGEND = [
+    ("being processed", {"fill": CURRENT_FILL, "line": CURRENT_LINE, "border": "3"}),
+    ("not reached yet", {"fill": PENDING_FILL, "line": PENDING_LINE, "color": PENDING_TEXT}),
+]
+
+
+def backward_frame_graphs(
+    root: Any,
+    *,
+    max_nodes: int = 500,
+    rankdir: str = "LR",
+    params: Iterable[Any] | None = None,
+) -> list[graphviz.Digraph]:
+    """Run `root.backward(trace=True)` and draw one frame per step of the reverse pass.
+
+    Frame k highlights the node the pass processes at step k. Every edge shows its local
+    derivative (known since the forward pass); the partial adjoints appear on their edges once
+    sent: those of steps before k, and those the current node sends now (in red). Nodes the pass
+    has not reached are grey and show the partial adjoints they have collected so far.
+    """
+    scene = Scene.build(root, max_nodes=max_nodes, params=params)
+    steps = root.backward(trace=True)
+    return [_frame(scene, steps, k, rankdir) for k in range(len(steps))]
+
+
+def backward_frames(root: Any, folder: str | os.PathLike[str], **frame_kwargs: Any) -> list[Path]:
+    """Write `backward_frame_graphs(root)` as `folder/step-001.png`, ... and return the paths.
+
+    Frames left in `folder` by an earlier, longer pass (`step-NNN.png` beyond the new last one) are
+    removed, so the folder always holds exactly this pass.
+    """
+    require_dot()  # before running the pass: fail fast and leave the grads alone
+    graphs = backward_frame_graphs(root, **frame_kwargs)
+    folder = Path(folder)
+    width = max(3, len(str(len(graphs))))
+    paths = []
+    for k, graph in enumerate(graphs, start=1):
+        path = folder / f"step-{k:0{width}d}.png"
+        write_atomically(path, image_bytes(graph, "png"))
+        paths.append(path)
+    keep = {p.name for p in paths}
+    for stale in folder.glob("step-*.png"):
+        if re.fullmatch(r"step-\d{3,}\.png", stale.name) and stale.name not in keep:
+            stale.unlink()
+    return paths
+
+
+def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Digraph:
+    step_of = {step.node.id: s for s, step in enumerate(steps)}
+    current = steps[k]
+    # What has been sent by the end of step k: per edge (node id, argument), and per receiver.
+    sent: dict[tuple[int, int], Any] = {}
+    so_far: dict[int, Any] = {}
+    received: dict[int, list[Any]] = {}
+    for step in steps[: k + 1]:
+        for m, edge in enumerate(step.partials):
+            if edge.partial_adjoint is None:
+                continue
+            sent[step.node.id, m] = edge.partial_adjoint
+            received.setdefault(edge.input.id, []).append(edge.partial_adjoint)
+            got = so_far.get(edge.input.id)
+            so_far[edge.input.id] = (
+                edge.partial_adjoint if got is None else got + edge.partial_adjoint
+            )
+
+    def state(node: Any) -> str:
+        s = step_of.get(node.id)
+        if s is None:
+            return "constant" if not node.requires_grad else "pending"
+        return "done" if s < k else "current" if s == k else "pending"
+
+    def grad_text(node: Any) -> str | None:
+        if state(node) == "current":
+            return _sum_text(steps[k].adjoint, received.get(node.id, []), scene.tensor)
+        if state(node) == "done":
+            return f"grad {value(steps[step_of[node.id]].adjoint)}"
+        if node.id in so_far:
+            return f"grad ? (so far {value(so_far[node.id])})"
+        return "grad ?"
+
+    def fields(node: Any) -> Fields:
+        if scene.tensor:
+            return tensor_fields(scene, node, grad_text(node) if node.requires_grad else None)
+        return scalar_fields(scene, node, grad_text(node))
+
+    def node_style(node: Any) -> Attrs:
+        return {"current": CURRENT, "pending": PENDING}.get(state(node), role_style(scene, node))
+
+    def op_style(node: Any) -> Attrs:
+        return {"current": CURRENT, "pending": PENDING}.get(state(node), {})
+
+    def edge(node: Any, m: int, inp: Any) -> tuple[str | None, Attrs]:
+        local = None if scene.tensor else node.local_derivatives()[m]
+        lines: list[Line] = [] if scene.tensor else [local_line(scene, node, m, inp, local)]
+        if scene.tensor and argument_prefix(node, m, inp):
+            lines.append(argument_prefix(node, m, inp).rstrip(": "))
+        if (node.id, m) in sent:
+            adjoint = steps[step_of[node.id]].adjoint
+            color = CURRENT_LINE if state(node) == "current" else ADJOINT_TEXT
+            lines.append(adjoint_line(adjoint, local, sent[node.id, m], color))
+        attrs = {"current": CURRENT_EDGE, "pending": PENDING_EDGE}.get(state(node), {})
+        return (edge_text(*lines) if lines else None), attrs
+
+    graph = new_graph(_frame_title(scene, current, k, len(steps)), rankdir)
+    emit(
+        scene,
+        graph,
+        fields=fields,
+        node_style=node_style,
+        edge=edge,
+        op_style=op_style,
+        rankdir=rankdir,
+    )
+    add_legend(graph, FRAME_LEGEND)
+    return graph
+
+
+def _sum_text(adjoint: Any, parts: list[Any], tensor: bool) -> str:
+    """'grad 5 + 0.5 = 5.5': the adjoint as the sum of the partial adjoints the node received,
+    when it received several (the lesson of a node used twice)."""
+    if tensor or not 2 <= len(parts) <= 4:
+        return f"grad {value(adjoint)}"
+    terms = " + ".join(number(p) for p in parts).replace("+ -", "- ")
+    return f"grad {terms} = {value(adjoint)}"
+
+
+def _frame_title(scene: Scene, step: Step, k: int, n: int) -> str:
+    name = scene.name(step.node)
+    head = f"reverse pass, step {k + 1} of {n}: {name} has adjoint {value(step.adjoint)}"
+    if not step.partials:
+        return head + f"; {name} is a leaf, so that is its gradient"
+    sends = [
+        f"{value(e.partial_adjoint)} to {scene.name(e.input)}"
+        for e in step.partials
+        if e.partial_adjoint is not None
+    ]
+    return head + ("; it sends " + ", ".join(sends) if sends else "; its inputs are constants")
+
+
+def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> graphviz.Digraph:
+    """One backward step at `node` (after a backward pass) on its own, drawn right to left.
+
+    The adjoint v̄ⱼ arrives from the node's consumers; the node multiplies it by each local
+    derivative ∂vⱼ/∂vᵢ and sends the products v̄ⱼ·∂vⱼ/∂vᵢ to its inputs. Names come from the graph
+    of `root` when given (so they match `viz.draw(root)`), else from the node's own sub-graph.
+    """
+    scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
+    if node.id not in scene.index:
+        raise ValueError("viz.node_step: the node is not part of the graph of root=")
+    adjoint, partials = _step_of(scene, node, traced=root is not None)
+    name = scene.name(node)
+    formula = f"{name} = {expression(scene, node)}" if node.inputs else name
+    graph = new_graph(f"one backward step at {formula}", "RL")
+
+    if node is scene.root:
+        incoming = [f"the seed: v̄ = ∂{name}/∂{name} = {value(adjoint)}"]
+    else:
+        incoming = [
+            f"v̄ = {value(adjoint)} arrives at {name}:",
+            "the sum of the partial",
+            "adjoints its consumers sent",
+        ]
+    graph.node("incoming", edge_text(*incoming), shape="note", fillcolor="#ffffff")
+
+    if scene.tensor:
+        fields = tensor_fields(scene, node, f"grad {value(adjoint)}")
+    else:
+        fields = [formula, f"data {number(node.data)}", f"adjoint {number(adjoint)}"]
+    graph.node("current", record(fields, "RL"), **CURRENT)
+    graph.edge("incoming", "current", **CURRENT_EDGE)
+
+    if not node.inputs:
+        note = f"{name} is a leaf: its adjoint is its gradient; nothing to send"
+        graph.node("leaf", note, shape="plaintext", style="")
+        graph.edge("current", "leaf", style="invis")
+        return graph
+
+    locals_ = node.local_derivatives() or (None,) * len(node.inputs)
+    drawn: set[int] = set()
+    for m, (inp, local, partial) in enumerate(zip(node.inputs, locals_, partials, strict=True)):
+        target = f"input{scene.index[inp.id]}"
+        if inp.id not in drawn:
+            drawn.add(inp.id)
+            role = scene.role(inp)
+            if scene.tensor:
+                inp_fields = tensor_fields(scene, inp)
+            else:
+                inp_fields = [scene.name(inp), f"data {number(inp.data)}"]
+            graph.node(target, record(inp_fields, "RL"), fillcolor=FILL[role])
+        lines: list[Line] = [] if local is None else [local_line(scene, node, m, inp, local)]
+        if local is None and argument_prefix(node, m, inp):
+            lines.append(argument_prefix(node, m, inp).rstrip(": "))
+        if inp.requires_grad and partial is not None:
+            lines.append(adjoint_line(adjoint, local, partial, CURRENT_LINE))
+        else:
+            lines.append("a constant: sends nothing")
+        graph.edge("current", target, label=edge_text(*lines), **CURRENT_EDGE)
+    return graph
+
+
+def _step_of(scene: Scene, node: Any, *, traced: bool) -> tuple[Any, tuple[Any, ...]]:
+    """The adjoint of `node` and the partial adjoints it sends, after a backward pass.
+
+    Scalars ask the node (`vjp(grad)`). A tensor's VJP is a graph computation tied to its backward
+    pass, so with a root to re-run (which sets the same grads again) the step is read from the
+    recorded pass instead.
+    """
+    if scene.tensor and traced:
+        for step in scene.root.backward(trace=True):
+            if step.node.id == node.id:
+                return step.adjoint, tuple(e.partial_adjoint for e in step.partials)
+        raise ValueError("viz.node_step: the backward pass from root= never reaches this node")
+    if node.grad is None:
+        raise ValueError(
+            "viz.node_step: this node has no grad yet; run backward() on its graph first"
+        )
+    return node.grad, (node.vjp(node.grad) if node.inputs else ())
+
+
+_INFIX = ("+", "-", "*", "/", "**")
+
+
+def expression(scene: Scene, node: Any) -> str:
+    """How `node` was computed, in the names of its inputs: 'x1 * x2', 'sin(x2)', 'a**2'."""
+    args = [scene.name(inp) for inp in node.inputs]
+    op = op_text(node)
+    if len(args) == 2 and op in _INFIX:
+        return f"{args[0]} {op} {args[1]}"
+    if len(args) == 1 and op.startswith("**"):
+        return f"{args[0]}{op}"
+    if len(args) == 1 and op == "neg":
+        return f"-{args[0]}"
+    return f"{op}({', '.join(args)})"
