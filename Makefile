@@ -13,7 +13,7 @@ demo: system $(READY)
 	$(BIN)/python -m examples.demo
 
 # Timings are single-threaded so that ratios compare the same amount of hardware.
-bench: system $(READY)
+bench: system $(READY) $(VENV)/.bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.scalar
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.vector
 
@@ -32,6 +32,10 @@ $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.bench: $(READY)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 clean:

@@ -28,3 +28,4 @@ __all__ = [
     *_op_names,
 ]
 
+from vector import init, models, nn, optim  # noqa: F401  (needle: ndl.init, ndl.nn, ndl.optim)

@@ -1,0 +1,275 @@
+"""python -m vector.train and vector.train.epoch, on small generated IDX files (and a
+2 000-image Fashion-MNIST subset when Debian's package is installed)."""
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vector as ndl
+from vector import models, nn, optim, train
+from vector.data import FASHION_MNIST_DIR, DataLoader, NDArrayDataset, write_idx
+
+FILES = (
+    ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _images(rng: np.random.Generator, n: int, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ten noisy class prototypes: learnable, but not instantly."""
+    prototypes = np.random.default_rng(99).integers(0, 256, (10, side, side))
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    noisy = prototypes[labels] + rng.normal(0, 60, (n, side, side))
+    return np.clip(noisy, 0, 255).astype(np.uint8), labels
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("idx")
+    rng = np.random.default_rng(0)
+    for (image_name, label_name), n in zip(FILES, (300, 100), strict=True):
+        images, labels = _images(rng, n, 6)
+        write_idx(folder / image_name, images)
+        write_idx(folder / label_name, labels)
+    return folder
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = train.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _options(data_dir: Path, *extra: str) -> list[str]:
+    return [
+        "--data-dir",
+        str(data_dir),
+        "--model",
+        "mlp-resnet",
+        "--hidden",
+        "16",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--batch-size",
+        "50",
+        *extra,
+    ]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_cli_prints_rows_and_writes_the_csv(data_dir: Path, tmp_path: Path, capsys) -> None:
+    log = tmp_path / "log.csv"
+    code, out, err = _cli(capsys, *_options(data_dir, "--epochs", "3", "--log", str(log)))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        *("epoch", "train", "loss", "train", "err"),
+        *("test", "loss", "test", "err", "seconds"),
+    ]
+    assert len(lines) == 4 and [line.split()[0] for line in lines[1:]] == ["1", "2", "3"]
+    assert "\r" not in out and "\r" not in err  # stderr is no terminal here: no progress line
+    assert (
+        log.read_text().splitlines()[0]
+        == "epoch,train_loss,train_error,test_loss,test_error,seconds"
+    )
+    rows = _rows(log)
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    for row, line in zip(rows, lines[1:], strict=True):
+        _, train_loss, train_error, test_loss, test_error, seconds = line.split()
+        assert float(train_loss) == pytest.approx(float(row["train_loss"]), abs=1e-4)
+        assert float(train_error[:-1]) == pytest.approx(100 * float(row["train_error"]), abs=0.01)
+        assert float(test_loss) == pytest.approx(float(row["test_loss"]), abs=1e-4)
+        assert float(test_error[:-1]) == pytest.approx(100 * float(row["test_error"]), abs=0.01)
+        assert float(seconds) == pytest.approx(float(row["seconds"]), abs=0.06)
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    assert not list(tmp_path.glob(".*.tmp")), "temporary files are renamed into place"
+
+
+def test_same_seed_same_numbers(data_dir: Path, tmp_path: Path, capsys) -> None:
+    runs = {}
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        log = tmp_path / f"{name}.csv"
+        code, _, err = _cli(
+            capsys, *_options(data_dir, "--epochs", "2", "--seed", seed, "--log", str(log))
+        )
+        assert code == 0, err
+        runs[name] = [{k: v for k, v in r.items() if k != "seconds"} for r in _rows(log)]
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]
+
+
+def test_save_then_load_gives_the_same_test_loss(data_dir: Path, tmp_path: Path, capsys) -> None:
+    saved, log1, log2 = tmp_path / "model.npz", tmp_path / "1.csv", tmp_path / "2.csv"
+    code, _, err = _cli(
+        capsys, *_options(data_dir, "--epochs", "2", "--save", str(saved), "--log", str(log1))
+    )
+    assert code == 0, err
+    with np.load(saved) as archive:
+        assert "modules.0.weight" in archive.files
+        assert any(name.endswith("running_var") for name in archive.files)
+    code, out, err = _cli(
+        capsys,
+        *_options(
+            data_dir, "--epochs", "0", "--load", str(saved), "--seed", "9", "--log", str(log2)
+        ),
+    )
+    assert code == 0, err
+    assert out.splitlines()[1].split()[0] == "0"
+    assert _rows(log2)[0]["test_loss"] == _rows(log1)[-1]["test_loss"]
+    assert _rows(log2)[0]["test_error"] == _rows(log1)[-1]["test_error"]
+
+
+def test_load_mismatch_is_one_clear_line(data_dir: Path, tmp_path: Path, capsys) -> None:
+    saved = tmp_path / "model.npz"
+    assert _cli(capsys, *_options(data_dir, "--epochs", "1", "--save", str(saved)))[0] == 0
+    argv = _options(data_dir, "--epochs", "1", "--load", str(saved))
+    argv[argv.index("16")] = "12"
+    code, out, err = _cli(capsys, *argv)
+    assert code == 2
+    assert "epoch" not in out
+    message = err.strip().splitlines()[-1]
+    assert message.startswith("python -m vector.train: --load")
+    assert "modules.0.weight is (36, 16) but the model has (36, 12)" in message
+    assert message.endswith("(it was saved with --hidden 16; this run has --hidden 12)")
+    code, _, err = _cli(capsys, *_options(data_dir, "--load", str(tmp_path / "none.npz")))
+    assert code == 2 and "no such file" in err
+    (tmp_path / "junk.npz").write_text("not a zip")
+    code, _, err = _cli(capsys, *_options(data_dir, "--load", str(tmp_path / "junk.npz")))
+    assert code == 2 and "not a saved model" in err
+
+
+def test_missing_dataset_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vector.train", "--data-dir", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "sudo apt-get install dataset-fashion-mnist" in lines[0] and "--data-dir" in lines[0]
+
+
+def test_bad_options_exit_2(data_dir: Path, capsys) -> None:
+    code, _, err = _cli(capsys, *_options(data_dir, "--momentum", "0.9"))
+    assert code == 2 and "--momentum applies to --optimizer sgd only" in err
+    code, _, err = _cli(capsys, "--data-dir", str(data_dir), "--save", "/no/such/dir/m.npz")
+    assert code == 2 and "does not exist" in err
+    with pytest.raises(SystemExit) as info:
+        train.main(["--model", "cnn"])
+    assert info.value.code == 2
+
+
+def _blobs(n: int, seed: int) -> NDArrayDataset:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n).astype(np.uint8)
+    X = rng.normal(0, 1, (n, 5)).astype(np.float32) + 2 * np.eye(3, 5, dtype=np.float32)[y]
+    return NDArrayDataset(X, y)
+
+
+def test_epoch_trains_and_evaluates() -> None:
+    np.random.seed(0)
+    model = models.MLPResNet(5, hidden_dim=8, num_blocks=1, num_classes=3)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loader = DataLoader(_blobs(90, 0), batch_size=20, shuffle=True)
+    first_error, first_loss = train.epoch(loader, model, opt)
+    assert model.training and all(m.training for m in model._children())
+    for _ in range(5):
+        error, loss = train.epoch(loader, model, opt)
+    assert loss < first_loss and error <= first_error
+    norm = model.modules[2].modules[0].fn.modules[1]
+    before = norm.running_mean.numpy().copy()
+    weights = [p.numpy().copy() for p in model.parameters()]
+    live = ndl.Tensor.live
+    eval_error, eval_loss = train.epoch(loader, model)
+    assert not model.training and not any(m.training for m in model._children())
+    np.testing.assert_array_equal(norm.running_mean.numpy(), before)
+    for p, w in zip(model.parameters(), weights, strict=True):
+        np.testing.assert_array_equal(p.numpy(), w)
+        assert p.grad is None
+    assert ndl.Tensor.live == live
+    assert 0 <= eval_error <= 1 and np.isfinite(eval_loss)
+
+
+def test_epoch_weights_the_mean_loss_by_batch_size() -> None:
+    data = _blobs(25, 1)
+    np.random.seed(1)
+    model = models.MLP(5, 4, 3)
+    error, loss = train.epoch(DataLoader(data, batch_size=10), model)  # batches 10, 10, 5
+    X, y = (ndl.Tensor(a, requires_grad=False) for a in data.arrays)
+    whole_loss = float(nn.SoftmaxLoss()(model(X), y).numpy())
+    whole_error = float(np.mean(model(X).numpy().argmax(axis=1) != data.arrays[1]))
+    assert loss == pytest.approx(whole_loss, rel=1e-5)
+    assert error == pytest.approx(whole_error)
+    X3d = data.arrays[0].reshape(25, 5, 1)
+    numpy_batches = [(X3d[:10], data.arrays[1][:10]), (X3d[10:], data.arrays[1][10:])]
+    assert train.epoch(numpy_batches, model) == pytest.approx((error, loss), rel=1e-5)
+
+
+def test_progress_line_only_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Terminal()
+    progress = train.TerminalProgress(tty)
+    progress.label = "train 1/2"
+    progress(1, 3)
+    progress(3, 3)
+    progress.clear()
+    assert tty.getvalue().startswith("\r[train 1/2] batch 1/3")
+    assert "batch 3/3" in tty.getvalue()
+    plain = io.StringIO()
+    quiet = train.TerminalProgress(plain)
+    quiet(1, 3)
+    quiet.clear()
+    assert plain.getvalue() == ""
+
+
+def _short_run(X: np.ndarray, y: np.ndarray) -> list[float]:
+    np.random.seed(0)
+    model = models.MLP(X.shape[1], 100, 10)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(NDArrayDataset(X, y), batch_size=100, shuffle=True)
+    _, before = train.epoch(loader, model)
+    losses = [before]
+    for _ in range(3):
+        train.epoch(loader, model, opt)
+        losses.append(train.epoch(loader, model)[1])
+    return losses
+
+
+def test_short_training_on_fashion_mnist_lowers_the_loss() -> None:
+    if not (FASHION_MNIST_DIR / FILES[0][0]).exists():
+        pytest.skip(
+            f"Fashion-MNIST is not installed in {FASHION_MNIST_DIR} "
+            "(sudo apt-get install dataset-fashion-mnist); the generated-data test still runs"
+        )
+    from vector.data import load_fashion_mnist
+
+    X, y, _, _ = load_fashion_mnist()
+    losses = _short_run(X[:2000], y[:2000])
+    assert losses[-1] < 0.75 * losses[0], losses
+    assert losses[-1] < 1.0
+
+
+def test_short_training_on_generated_images_lowers_the_loss() -> None:
+    images, labels = _images(np.random.default_rng(5), 2000, 28)
+    losses = _short_run(images.reshape(2000, -1).astype(np.float32) / 255, labels)
+    assert losses[-1] < 0.5 * losses[0], losses
