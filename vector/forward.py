@@ -7,8 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import _modes
+from vector.autograd import _modes, find_topo_sort
 from vector.tensor import Tensor
+
+
+def _real(x: Any) -> np.ndarray:
+    """`x` as a numpy array of floats: derivatives need real inputs, so integers become float64
+    (an integer tangent would silently truncate, and integer tensors take no gradient)."""
+    a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
 def jvp(
@@ -23,7 +30,7 @@ def jvp(
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     inputs = []
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-        x = Tensor(p, requires_grad=False)
+        x = Tensor(_real(p), requires_grad=False)
         tangent = np.asarray(t.numpy() if isinstance(t, Tensor) else t, dtype=x.dtype)
         if tangent.shape != x.shape:
             raise ValueError(
@@ -42,7 +49,7 @@ def jacobian_fwd(f: Callable[[Tensor], Tensor], x: Any) -> np.ndarray:
 
     Column j is J·eⱼ. Cheap when f has few inputs and many outputs. Shape: f(x).shape + x.shape.
     """
-    x = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    x = _real(x)
     columns = []
     for j in range(x.size):
         basis = np.zeros(x.size, dtype=x.dtype)
@@ -57,12 +64,21 @@ def jacobian_rev(f: Callable[[Tensor], Tensor], x: Any) -> np.ndarray:
 
     Row i is eᵢᵀ·J, the gradient of output i. Cheap when f has few outputs (a loss has one).
     """
-    x = Tensor(np.asarray(x.numpy() if isinstance(x, Tensor) else x))
+    x = Tensor(_real(x))
     out = f(x)
+    if not out.requires_grad:  # f(x) does not depend on x (nor on anything else)
+        return np.zeros(out.shape + x.shape, dtype=x.dtype)
+    # The passes also reach tensors f closes over (parameters); leave their grads as they were.
+    others = [n for n in find_topo_sort([out]) if n.is_leaf() and n is not x]
+    saved = [n.grad for n in others]
     rows = []
-    for i in range(out.size):
-        seed = np.zeros(out.size, dtype=out.dtype)
-        seed[i] = 1
-        out.backward(Tensor(seed.reshape(out.shape), requires_grad=False), create_graph=False)
-        rows.append(x.grad.numpy())
+    try:
+        for i in range(out.size):
+            seed = np.zeros(out.size, dtype=out.dtype)
+            seed[i] = 1
+            out.backward(Tensor(seed.reshape(out.shape), requires_grad=False), create_graph=False)
+            rows.append(np.zeros(x.shape, x.dtype) if x.grad is None else x.grad.numpy())
+    finally:
+        for node, grad in zip(others, saved, strict=True):
+            node.grad = grad
     return np.stack(rows).reshape(out.shape + x.shape)

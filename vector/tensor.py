@@ -62,6 +62,11 @@ class Tensor:
     def __del__(self) -> None:
         Tensor.live -= 1
 
+    def __reduce__(self) -> tuple:
+        # Copies and pickles are new leaves holding the values (counted in `live` like any
+        # Tensor); the graph and gradient stay behind, as with `detach()`.
+        return _rebuild, (type(self), self.realize_cached_data(), self.requires_grad, self.label)
+
     # ----------------------------------------------------------------------------- graph building
     @staticmethod
     def make_from_op(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
@@ -117,6 +122,12 @@ class Tensor:
     @data.setter
     def data(self, value: Tensor | np.ndarray) -> None:
         array = value.realize_cached_data() if isinstance(value, Tensor) else np.asarray(value)
+        old = self.realize_cached_data()
+        if array.shape != old.shape:
+            raise ValueError(
+                f"Tensor.data: new values have shape {array.shape} but the tensor has shape "
+                f"{old.shape}; make a new Tensor to change the shape"
+            )
         if array.dtype != self._dtype:
             array = array.astype(self._dtype)
         self.cached_data = array
@@ -230,7 +241,10 @@ class Tensor:
         return ops.divide_scalar(self, _scalar("divide", other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.mul_scalar(ops.power_scalar(self, -1), _scalar("divide", other))
+        other = _scalar("divide", other)
+        numerator = Tensor(np.asarray(other, dtype=np.result_type(self._dtype, other, np.float16)))
+        numerator.requires_grad = False
+        return ops.divide(numerator, self)
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
@@ -238,7 +252,8 @@ class Tensor:
         return ops.power_scalar(self, _scalar("power", other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        base = Tensor(np.asarray(_scalar("power", other), dtype=self._dtype), requires_grad=False)
+        other = _scalar("power", other)
+        base = Tensor(np.asarray(other, dtype=np.result_type(self._dtype, other)), requires_grad=False)
         return ops.power(base, self)
 
     def __neg__(self) -> Tensor:
@@ -272,6 +287,12 @@ class Tensor:
 
 
 # --------------------------------------------------------------------------------- internals
+def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, label: str) -> Tensor:
+    t = cls.__new__(cls)
+    Tensor.__init__(t, data, requires_grad=requires_grad, label=label)
+    return t
+
+
 class _Pass:
     """State of the backward pass now running: the stand-ins made so far, by node id."""
 
@@ -312,7 +333,11 @@ def _make(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
         t.op = op
         t.cached_data = None
         first = inputs[0]._dtype
-        if op.keeps_dtype and first.kind == "f" and (len(inputs) == 1 or inputs[1]._dtype == first):
+        if (
+            op.keeps_dtype
+            and first.kind == "f"
+            and (len(inputs) == 1 or (len(inputs) == 2 and inputs[1]._dtype == first))
+        ):
             t._dtype = first
         else:
             t._dtype = op.out_dtype(*[i._dtype for i in inputs])
@@ -424,7 +449,8 @@ def _stand_ins(order: list[Tensor], record: bool) -> dict[int, Tensor]:
         copy.id = original.id
         copy.label = original.label
         copy.requires_grad = record
-        copy._origin = weakref.ref(original) if record else None
+        # A stand-in of a stand-in (third derivatives) must still lead to the real node.
+        copy._origin = (original._origin or weakref.ref(original)) if record else None
         copy._grad = copy._tangent = None
         Tensor.live += 1
         stand_ins[original.id] = copy

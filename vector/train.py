@@ -285,6 +285,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("--batch-size", type=_positive_int, default=100, help="examples per step")
     add("--epochs", type=_non_negative_int, default=10, help="0: only evaluate")
     add("--seed", type=int, default=0, help="numpy seed (weights, shuffling, dropout)")
+    add(
+        "--no-shuffle",
+        dest="shuffle",
+        action="store_false",
+        help="train on the batches in file order, as the founding note's loop does",
+    )
     add("--save", metavar="PATH", help="save the model (.npz) after each epoch")
     add("--load", metavar="PATH", help="start from a model saved by --save")
     add("--log", metavar="PATH", help="write the rows as CSV")
@@ -335,7 +341,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
         file=err,
     )
 
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=args.shuffle)
     test_loader = DataLoader(test_set, batch_size=args.batch_size, shuffle=False)
     log = CSVLog(args.log) if args.log else None
     progress = TerminalProgress(err)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,20 @@ import numpy as np
 from vector.autograd import TensorOp
 from vector.ops.shape import sum_to_shape
 from vector.tensor import Tensor
+
+
+def _number(op: str, scalar: Any) -> Any:
+    """`scalar` if it is a real number (0-d numeric arrays count), else a TypeError naming `op`."""
+    if type(scalar) in (int, float) or isinstance(scalar, numbers.Real):
+        return scalar
+    if isinstance(scalar, np.ndarray) and scalar.ndim == 0 and scalar.dtype.kind in "biuf":
+        return scalar
+    text = repr(scalar)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    raise TypeError(
+        f"{op}: the scalar must be a real number, got {text} ({type(scalar).__name__}); "
+        "use the elementwise op for a Tensor operand"
+    )
 
 
 def _binary_shape(a: Tensor, b: Tensor, node: Tensor) -> tuple:
@@ -37,7 +52,7 @@ class AddScalar(TensorOp):
     name = "add_scalar"
 
     def __init__(self, scalar: Any) -> None:
-        self.scalar = scalar
+        self.scalar = _number("add_scalar", scalar)
         # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
         self.keeps_dtype = type(scalar) in (int, float)
 
@@ -81,7 +96,7 @@ class MulScalar(TensorOp):
     name = "mul_scalar"
 
     def __init__(self, scalar: Any) -> None:
-        self.scalar = scalar
+        self.scalar = _number("mul_scalar", scalar)
         # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
         self.keeps_dtype = type(scalar) in (int, float)
 
@@ -113,7 +128,7 @@ class EWiseDiv(TensorOp):
         a, b = node.inputs
         out, sa, sb = _binary_shape(a, b, node)
         grad_a = out_grad / b
-        grad_b = -(grad_a * node) / b  # −ȳ·a/b² written as −(ȳ/b)·(a/b), reusing ȳ/b and f
+        grad_b = -(grad_a * node)  # −ȳ·a/b² written as −(ȳ/b)·(a/b), reusing ȳ/b and f
         return sum_to_shape(grad_a, out, sa), sum_to_shape(grad_b, out, sb)
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
@@ -127,7 +142,7 @@ class DivScalar(TensorOp):
     name = "divide_scalar"
 
     def __init__(self, scalar: Any) -> None:
-        self.scalar = scalar
+        self.scalar = _number("divide_scalar", scalar)
         # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
         self.keeps_dtype = type(scalar) in (int, float)
 
@@ -157,7 +172,7 @@ class PowerScalar(TensorOp):
     name = "power_scalar"
 
     def __init__(self, scalar: Any) -> None:
-        self.scalar = scalar
+        self.scalar = _number("power_scalar", scalar)
         # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
         self.keeps_dtype = type(scalar) in (int, float)
 

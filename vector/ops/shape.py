@@ -28,13 +28,32 @@ def _axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[
     return tuple(sorted(out))
 
 
+def _shape_tuple(op: str, shape: Any) -> tuple[int, ...]:
+    """`shape` (an int or a sequence of ints) as a tuple of ints, with a clear error otherwise."""
+    if type(shape) is tuple and all(type(n) is int for n in shape):
+        return shape
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        items = tuple(shape)
+    except TypeError:
+        items = None
+    if (
+        items is None
+        or isinstance(shape, str)
+        or not all(isinstance(n, (int, np.integer)) for n in items)
+    ):
+        raise TypeError(f"{op}: shape must be an int or a tuple of ints, got {shape!r}")
+    return tuple(int(n) for n in items)
+
+
 class Reshape(TensorOp):
     """f(a) = a with a new shape. The derivative is the identity, reshaped back: ā = reshape(ȳ)."""
 
     name = "reshape"
 
     def __init__(self, shape: Any) -> None:
-        self.shape = tuple(shape) if not isinstance(shape, (int, np.integer)) else (int(shape),)
+        self.shape = _shape_tuple("reshape", shape)
 
     def params(self) -> str:
         return str(self.shape)
@@ -116,7 +135,7 @@ class BroadcastTo(TensorOp):
     name = "broadcast_to"
 
     def __init__(self, shape: Any) -> None:
-        self.shape = tuple(shape) if not isinstance(shape, (int, np.integer)) else (int(shape),)
+        self.shape = _shape_tuple("broadcast_to", shape)
 
     def params(self) -> str:
         return str(self.shape)

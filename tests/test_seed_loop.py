@@ -1,0 +1,121 @@
+"""The founding note's training loop runs unchanged and matches a numpy epoch written by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vector_helpers import REPO, load_seed_module, one_hot, two_layer_grads
+
+from vector import Tensor
+
+SEED_NOTE = REPO.parent / "shared" / "seed" / "nn_epoch.py"
+"""The founding note's own copy, beside the project (`../shared/seed/` from the repo root)."""
+
+N, DIM, CLASSES, HIDDEN, BATCH, LR = 500, 20, 5, 16, 50, 0.1
+
+
+def _problem(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((CLASSES, DIM)) * 2
+    y = rng.integers(0, CLASSES, N).astype(np.uint8)
+    X = (centres[y] + rng.standard_normal((N, DIM))).astype(np.float32)
+    W1 = (rng.standard_normal((DIM, HIDDEN)) / np.sqrt(HIDDEN)).astype(np.float32)
+    W2 = (rng.standard_normal((HIDDEN, CLASSES)) / np.sqrt(CLASSES)).astype(np.float32)
+    return X, y, W1, W2
+
+
+def numpy_epoch(X, y, W1, W2, lr=LR, batch=BATCH):
+    """The same epoch in plain numpy, float32 weights, gradients derived by hand."""
+    W1, W2 = W1.copy(), W2.copy()
+    for i in range(X.shape[0] // batch):
+        rows = slice(i * batch, (i + 1) * batch)
+        g1, g2, _ = two_layer_grads(X[rows], W1, W2, one_hot(y[rows], y.max() + 1))
+        W1 = W1 - np.float32(lr) * g1
+        W2 = W2 - np.float32(lr) * g2
+    return W1, W2
+
+
+def _loss(X, y, W1, W2) -> float:
+    z = np.maximum(X @ W1, 0) @ W2
+    z = z - z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+def test_the_projects_copy_is_the_founding_notes_loop():
+    if not SEED_NOTE.exists():
+        pytest.skip(f"the founding note's folder is not beside this checkout ({SEED_NOTE.parent})")
+    mine = (REPO / "examples" / "nn_epoch.py").read_bytes()
+    assert mine == SEED_NOTE.read_bytes(), "examples/nn_epoch.py differs from the note's loop"
+
+
+def test_the_hand_derived_gradients_are_right():
+    """The reference itself, checked against central differences (float64)."""
+    from autodiff import numeric_grad
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 4))
+    w1, w2 = rng.standard_normal((4, 5)), rng.standard_normal((5, 3))
+    labels = rng.integers(0, 3, 6)
+    g1, g2, gx = two_layer_grads(x, w1, w2, one_hot(labels, 3))
+    n1, n2, nx = numeric_grad(lambda a, b, c: _loss(c, labels, a, b), [w1, w2, x])
+    np.testing.assert_allclose(g1, n1, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g2, n2, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gx, nx, rtol=1e-6, atol=1e-8)
+
+
+def test_one_epoch_matches_numpy_to_float32_precision():
+    seed = load_seed_module()
+    X, y, W1, W2 = _problem()
+    got1, got2 = seed.nn_epoch(X, y, Tensor(W1), Tensor(W2), lr=LR, batch=BATCH)
+    want1, want2 = numpy_epoch(X, y, W1, W2)
+    assert isinstance(got1, Tensor) and isinstance(got2, Tensor)
+    assert got1.dtype == np.float32 and got2.dtype == np.float32
+    assert got1.numpy().dtype == np.float32 and got2.numpy().dtype == np.float32
+    np.testing.assert_allclose(got1.numpy(), want1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got2.numpy(), want2, rtol=1e-5, atol=1e-6)
+    assert np.abs(want1 - W1).max() > 1e-2  # the epoch really moved the weights
+    assert _loss(X, y, want1, want2) < _loss(X, y, W1, W2)
+
+
+def test_several_epochs_stay_with_numpy():
+    seed = load_seed_module()
+    X, y, W1, W2 = _problem(1)
+    t1, t2 = Tensor(W1), Tensor(W2)
+    n1, n2 = W1, W2
+    for _ in range(3):
+        t1, t2 = seed.nn_epoch(X, y, t1, t2, lr=LR, batch=BATCH)
+        n1, n2 = numpy_epoch(X, y, n1, n2)
+    np.testing.assert_allclose(t1.numpy(), n1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t2.numpy(), n2, rtol=1e-4, atol=1e-5)
+
+
+def test_weights_and_grads_stay_float32_throughout():
+    """Every weight Tensor the loop makes, and the gradient each one receives, is float32."""
+    seed = load_seed_module()
+    X, y, W1, W2 = _problem(2)
+    made: list[Tensor] = []
+    real = seed.Tensor
+
+    def recording(*args, **kwargs):
+        t = real(*args, **kwargs)
+        made.append(t)
+        return t
+
+    first = [Tensor(W1), Tensor(W2)]
+    seed.Tensor = recording
+    try:
+        seed.nn_epoch(X, y, *first, lr=LR, batch=BATCH)
+    finally:
+        seed.Tensor = real
+    weights = first + [t for t in made if t.shape in ((DIM, HIDDEN), (HIDDEN, CLASSES))]
+    steps = N // BATCH
+    assert len(weights) == 2 * (steps + 1)
+    for k, w in enumerate(weights):
+        assert w.dtype == np.float32 and w.numpy().dtype == np.float32, k
+        if k < 2 * steps:  # all but the two the epoch returns took part in a step
+            assert w.grad is not None, k
+            assert w.grad.dtype == np.float32 and w.grad.numpy().dtype == np.float32, k
+    # and the first step's gradients are the hand-derived ones
+    g1, g2, _ = two_layer_grads(X[:BATCH], W1, W2, one_hot(y[:BATCH], y.max() + 1))
+    np.testing.assert_allclose(weights[0].grad.numpy(), g1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(weights[1].grad.numpy(), g2, rtol=1e-5, atol=1e-6)
