@@ -8,9 +8,7 @@ from typing import Any
 import numpy as np
 
 
-def numeric_grad(
-    f: Callable[..., Any], primals: Sequence[Any], eps: float = 1e-6
-) -> list[Any]:
+def numeric_grad(f: Callable[..., Any], primals: Sequence[Any], eps: float = 1e-6) -> list[Any]:
     """The gradient of scalar-valued `f(*primals)` by central differences.
 
     df/dxᵢ ≈ (f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε, with truncation error O(ε²). Each primal is a number
@@ -60,7 +58,7 @@ def check_grad(
     if len(grads) != len(numeric):
         raise ValueError(f"check_grad({name}): {len(grads)} gradients for {len(numeric)} inputs")
     worst = 0.0
-    for i, (analytic, expected) in enumerate(zip(grads, numeric)):
+    for i, (analytic, expected) in enumerate(zip(grads, numeric, strict=True)):
         got = np.asarray(analytic, dtype=np.float64)
         want = np.asarray(expected, dtype=np.float64)
         if got.shape != want.shape:
@@ -74,7 +72,8 @@ def check_grad(
             at = np.unravel_index(int(np.argmax(np.where(bad, error, -1.0))), bad.shape)
             raise AssertionError(
                 f"check_grad({name}): input {i} element {tuple(int(k) for k in at)}: analytic "
-                f"{got[at]!r} vs central difference {want[at]!r} (eps={eps}, rtol={rtol}, atol={atol})"
+                f"{float(got[at])!r} vs central difference {float(want[at])!r} "
+                f"(eps={eps}, rtol={rtol}, atol={atol})"
             )
     return worst
 
@@ -83,4 +82,3 @@ def _as_float64(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return np.array(value, dtype=np.float64)  # a private copy: we perturb it in place
-

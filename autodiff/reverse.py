@@ -39,7 +39,7 @@ def backward(
                 steps.append(Step(node, adjoint, ()))
             continue
         partials = node.vjp(adjoint)
-        for inp, partial in zip(inputs, partials):
+        for inp, partial in zip(inputs, partials, strict=True):
             if partial is None or not inp.requires_grad:
                 continue
             before = received.get(inp.id)
@@ -57,5 +57,5 @@ def _edges(node: Any, inputs: tuple[Any, ...], partials: tuple[Any, ...]) -> tup
             None if local is None else local[k],
             partial if inp.requires_grad else None,
         )
-        for k, (inp, partial) in enumerate(zip(inputs, partials))
+        for k, (inp, partial) in enumerate(zip(inputs, partials, strict=True))
     )

@@ -19,18 +19,23 @@ def topological_order(roots: Iterable[Any], *, requiring_grad: bool = False) -> 
     for root in roots:
         if root.id in seen or (requiring_grad and not root.requires_grad):
             continue
-        seen.add(root.id)
-        # Each frame is a node and an iterator over its inputs; the frame is finished (and the node
-        # emitted) once the iterator is exhausted, which is exactly post-order.
-        stack = [(root, iter(root.inputs))]
+        # The stack holds nodes still to expand and, below each expanded node, a None that means
+        # "all of its inputs are done: emit the node" (post-order). Expanding pushes the inputs
+        # in reverse, so the leftmost is expanded first; one already seen when popped is skipped.
+        # The stack holds only the nodes themselves: no object per frame that the garbage
+        # collector would have to scan again and again while a 200 000-deep stack grows.
+        stack: list[Any] = [root]
         while stack:
-            node, pending = stack[-1]
-            for child in pending:
+            node = stack.pop()
+            if node is None:
+                order.append(stack.pop())
+                continue
+            if node.id in seen:
+                continue
+            seen.add(node.id)
+            stack.append(node)
+            stack.append(None)
+            for child in reversed(node.inputs):
                 if child.id not in seen and (child.requires_grad or not requiring_grad):
-                    seen.add(child.id)
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
+                    stack.append(child)
     return order

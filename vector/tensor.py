@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import numbers
 import weakref
 from typing import Any
@@ -38,9 +39,6 @@ class Tensor:
     __array_ufunc__ = None
     __array_priority__ = 1000
 
-    live = 0
-    """How many Tensors exist now (needle's TENSOR_COUNTER): tests watch it for leaks."""
-
     def __init__(
         self,
         array: Any,
@@ -58,9 +56,6 @@ class Tensor:
         # labels in Tensor(...) with the default requires_grad=True, so quietly say no there.
         self.requires_grad = bool(requires_grad) and data.dtype.kind == "f"
         self.label = label
-
-    def __del__(self) -> None:
-        Tensor.live -= 1
 
     def __reduce__(self) -> tuple:
         # Copies and pickles are new leaves holding the values (counted in `live` like any
@@ -160,7 +155,7 @@ class Tensor:
         """
         data = self.realize_cached_data()
         if out_grad is None:
-            seed = Tensor(np.ones(data.shape, dtype=self._dtype), requires_grad=False)
+            seed = _constant(np.ones(data.shape, dtype=self._dtype))
         else:
             seed = out_grad if isinstance(out_grad, Tensor) else Tensor(out_grad, dtype=self._dtype)
             if seed.shape != data.shape:
@@ -177,13 +172,13 @@ class Tensor:
             )
         record = create_graph and Mode.grad
         order = autodiff.topological_order((self,), requiring_grad=True)
-        previous = _Pass.stand_ins
+        saved = (_Pass.stand_ins, Mode.grad, Mode.lazy, Mode.tangents)
         _Pass.stand_ins = _stand_ins(order, record)
+        Mode.grad, Mode.lazy, Mode.tangents = record, True, False
         try:
-            with _modes(grad=record, lazy=True, tangents=False):
-                return autodiff.backward(self, seed, trace=trace, order=order)
+            return autodiff.backward(self, seed, trace=trace, order=order)
         finally:
-            _Pass.stand_ins = previous
+            _Pass.stand_ins, Mode.grad, Mode.lazy, Mode.tangents = saved
 
     def vjp(self, adjoint: Tensor) -> tuple[Tensor | None, ...]:
         """The partial adjoints for the inputs, each cast to its input's dtype (None: no grad)."""
@@ -213,7 +208,7 @@ class Tensor:
     # ------------------------------------------------------------------------------ operators
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            return ops.add(self, other)
+            return _make(ops.elementwise._EWISEADD, (self, other))
         return ops.add_scalar(self, _scalar("add", other))
 
     def __radd__(self, other: Any) -> Tensor:
@@ -221,7 +216,8 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            return ops.add(self, ops.negate(other))
+            negated = _make(ops.elementwise._NEGATE, (other,))
+            return _make(ops.elementwise._EWISEADD, (self, negated))
         return ops.add_scalar(self, -_scalar("subtract", other))
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -229,7 +225,7 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            return ops.multiply(self, other)
+            return _make(ops.elementwise._EWISEMUL, (self, other))
         return ops.mul_scalar(self, _scalar("multiply", other))
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -237,7 +233,7 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor):
-            return ops.divide(self, other)
+            return _make(ops.elementwise._EWISEDIV, (self, other))
         return ops.divide_scalar(self, _scalar("divide", other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -253,11 +249,13 @@ class Tensor:
 
     def __rpow__(self, other: Any) -> Tensor:
         other = _scalar("power", other)
-        base = Tensor(np.asarray(other, dtype=np.result_type(self._dtype, other)), requires_grad=False)
+        base = Tensor(
+            np.asarray(other, dtype=np.result_type(self._dtype, other)), requires_grad=False
+        )
         return ops.power(base, self)
 
     def __neg__(self) -> Tensor:
-        return ops.negate(self)
+        return _make(ops.elementwise._NEGATE, (self,))
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return ops.matmul(self, other)
@@ -286,6 +284,22 @@ class Tensor:
         return str(self.realize_cached_data())
 
 
+class _LiveCount:
+    """`Tensor.live`: how many Tensors exist now (needle's TENSOR_COUNTER), for leak tests.
+
+    Counted on demand from the garbage collector's list of objects rather than by a counter in
+    every constructor and destructor, so training pays nothing for it. Tensors caught in a
+    reference cycle count as alive until the cyclic collector frees them, which is what a leak
+    test wants to see.
+    """
+
+    def __get__(self, instance: object, owner: type) -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, Tensor))
+
+
+Tensor.live = _LiveCount()  # type: ignore[assignment]
+
+
 # --------------------------------------------------------------------------------- internals
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, label: str) -> Tensor:
     t = cls.__new__(cls)
@@ -311,7 +325,6 @@ def _init_node(
     t._origin = None
     t._tangent = None
     t.label = ""
-    Tensor.live += 1
 
 
 def _make(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
@@ -321,7 +334,6 @@ def _make(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
     t._grad = t._origin = t._tangent = None
     t.label = ""
     t.id = next_id()
-    Tensor.live += 1
     needs_grad = False
     if Mode.grad:
         for i in inputs:
@@ -357,6 +369,14 @@ def _make(op: TensorOp, inputs: tuple[Tensor, ...]) -> Tensor:
 
 
 _new = object.__new__
+
+
+def _constant(data: np.ndarray) -> Tensor:
+    """A constant leaf around an array the engine made itself (no checks needed)."""
+    t = _new(Tensor)
+    _init_node(t, None, (), data, data.dtype)
+    t.requires_grad = False
+    return t
 
 
 def _as_array(array: Any, dtype: Any) -> np.ndarray:
@@ -452,7 +472,6 @@ def _stand_ins(order: list[Tensor], record: bool) -> dict[int, Tensor]:
         # A stand-in of a stand-in (third derivatives) must still lead to the real node.
         copy._origin = (original._origin or weakref.ref(original)) if record else None
         copy._grad = copy._tangent = None
-        Tensor.live += 1
         stand_ins[original.id] = copy
     return stand_ins
 

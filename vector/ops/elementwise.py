@@ -9,7 +9,7 @@ import numpy as np
 
 from vector.autograd import TensorOp
 from vector.ops.shape import sum_to_shape
-from vector.tensor import Tensor
+from vector.tensor import Tensor, _constant
 
 
 def _number(op: str, scalar: Any) -> Any:
@@ -283,9 +283,9 @@ class ReLU(TensorOp):
         return np.maximum(a, 0)
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
-        # The mask is piecewise constant, so it enters the gradient graph as a constant.
-        a = node.inputs[0].realize_cached_data()
-        return out_grad * Tensor(a > 0, dtype=a.dtype, requires_grad=False)
+        # The mask is piecewise constant, so it enters the gradient graph as a constant (a
+        # boolean one: multiplying by it keeps out_grad's dtype and costs no conversion).
+        return out_grad * _constant(node.inputs[0].realize_cached_data() > 0)
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         return tangents[0] * (primals[0] > 0)

@@ -6,7 +6,7 @@ import numpy as np
 
 from vector.autograd import TensorOp
 from vector.ops.elementwise import exp
-from vector.ops.reduce import _stable_lse, logsoftmax
+from vector.ops.reduce import logsoftmax
 from vector.ops.shape import broadcast_to, reshape, summation
 from vector.tensor import Tensor
 
@@ -25,6 +25,11 @@ class SoftmaxLoss(TensorOp):
 
     name = "softmax_loss"
 
+    def __init__(self) -> None:
+        # One instance per call: `compute` saves softmax(Z) here for the gradient, as
+        # frameworks save tensors for backward, instead of exponentiating Z a second time.
+        self.probs: np.ndarray | None = None
+
     def check(self, z: np.ndarray, y: np.ndarray) -> None:
         if z.ndim != 2 or z.shape != y.shape:
             raise ValueError(
@@ -33,13 +38,20 @@ class SoftmaxLoss(TensorOp):
             )
 
     def compute(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        per_row = _stable_lse(z, (1,))[:, 0] - np.einsum("ij,ij->i", z, y)
-        return np.asarray(per_row.mean())
+        top = z.max(axis=1, keepdims=True)
+        if not np.isfinite(top).all():  # a row of −inf (or an inf): no shift, numpy's answer
+            top = np.where(np.isfinite(top), top, 0)
+        e = np.exp(z - top)
+        total = e.sum(axis=1, keepdims=True)
+        self.probs = e / total
+        # Σᵢ logsumexp(Zᵢ) − Σᵢ⟨Zᵢ, Yᵢ⟩, with logsumexp(Zᵢ) = log Σ exp(Zᵢ − mᵢ) + mᵢ
+        return np.asarray((np.log(total).sum() + top.sum() - (z * y).sum()) / z.shape[0])
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         z, y = node.inputs
         n = z.shape[0]
-        return softmax_loss_grad(z, y, out_grad), z * (-1 / n) * out_grad
+        grad_z = Tensor.make_from_op(SoftmaxLossGrad(self.probs), (z, y, out_grad))
+        return grad_z, z * (-1 / n) * out_grad
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         (z, y), (tz, ty) = primals, tangents
@@ -56,9 +68,18 @@ class SoftmaxLossGrad(TensorOp):
     """
 
     name = "softmax_loss_grad"
+    keeps_dtype = False
+
+    def __init__(self, probs: np.ndarray | None = None) -> None:
+        self.probs = probs  # softmax(Z) when softmax_loss has computed it already
+
+    def out_dtype(self, z: np.dtype, y: np.dtype, g: np.dtype) -> np.dtype:
+        # It is Z's gradient, so it has Z's dtype whatever the labels' or the adjoint's dtype.
+        return z
 
     def compute(self, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-        return (_softmax(z) - y) * (g / z.shape[0])
+        probs = self.probs if self.probs is not None else _softmax(z)
+        return ((probs - y) * (g / z.shape[0])).astype(z.dtype, copy=False)
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         z, y, g = node.inputs
@@ -80,13 +101,9 @@ class SoftmaxLossGrad(TensorOp):
         return (dp - ty) * (g / n) + (p - y) * (tg / n)
 
 
-_SOFTMAXLOSS = SoftmaxLoss()
-_SOFTMAXLOSSGRAD = SoftmaxLossGrad()
-
-
 def softmax_loss(logits: Tensor, y_one_hot: Tensor) -> Tensor:
-    return Tensor.make_from_op(_SOFTMAXLOSS, (logits, y_one_hot))
+    return Tensor.make_from_op(SoftmaxLoss(), (logits, y_one_hot))
 
 
 def softmax_loss_grad(logits: Tensor, y_one_hot: Tensor, out_grad: Tensor) -> Tensor:
-    return Tensor.make_from_op(_SOFTMAXLOSSGRAD, (logits, y_one_hot, out_grad))
+    return Tensor.make_from_op(SoftmaxLossGrad(), (logits, y_one_hot, out_grad))

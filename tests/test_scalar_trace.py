@@ -1,0 +1,106 @@
+"""viz.trace: Baydin et al. (2018) Tables 2 and 3 computed from a scalar graph, and their text."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from scalar import Value
+from viz.trace import forward_table, forward_trace, names, reverse_table, reverse_trace
+
+
+def baydin() -> dict[str, Value]:
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    v1 = x1.log()
+    v2 = x1 * x2
+    v3 = x2.sin()
+    v4 = v1 + v2
+    v5 = v4 - v3
+    return {"x1": x1, "x2": x2, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
+
+
+ROWS = ["v₋₁", "v₀", "v₁", "v₂", "v₃", "v₄", "v₅", "y"]
+
+
+def test_names_follow_creation_order() -> None:
+    v = baydin()
+    got = names(v["v5"])
+    assert [got[v[k].id] for k in ("x1", "x2", "v1", "v2", "v3", "v4", "v5")] == ROWS[:-1]
+    assert names(v["v5"], first=1)[v["x1"].id] == "v₁"
+    assert names(v["v5"], first=1)[v["v1"].id] == "v₃"
+
+
+def test_table_2_values() -> None:
+    v = baydin()
+    rows = forward_trace(v["v5"], {v["x1"]: 1.0})
+    assert [r.name for r in rows] == ROWS
+    primal = [round(r.value, 3) for r in rows]
+    assert primal == [2.0, 5.0, 0.693, 10.0, -0.959, 10.693, 11.652, 11.652]
+    tangent = [r.derivative for r in rows]
+    assert tangent == pytest.approx([1.0, 0.0, 0.5, 5.0, 0.0, 5.5, 5.5, 5.5])
+    along_x2 = forward_trace(v["v5"], {v["x2"]: 1.0})[-1].derivative
+    assert along_x2 == pytest.approx(2.0 - math.cos(5.0))
+
+
+def test_table_3_values() -> None:
+    v = baydin()
+    rows = reverse_trace(v["v5"])
+    assert [r.name for r in rows] == ROWS
+    adjoint = [round(r.derivative, 3) for r in rows]
+    assert adjoint == [5.5, 1.716, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0]
+    x2_row = rows[1].right[0]
+    assert x2_row == "x̄₂ = v̄₀ = v̄₀→₂ + v̄₀→₃ = 2 + (−0.284) = 1.716"
+    assert rows[3].right == (
+        "v̄₂ = v̄₂→₄ = 1",
+        "v̄₋₁→₂ = v̄₂ ∂v₂/∂v₋₁ = 1 × 5 = 5",
+        "v̄₀→₂ = v̄₂ ∂v₂/∂v₀ = 1 × 2 = 2",
+    )
+
+
+def test_tables_as_text() -> None:
+    v = baydin()
+    table2 = forward_table(v["v5"], {v["x1"]: 1.0}, title="Table 2")
+    lines = table2.splitlines()
+    assert lines[0] == "Table 2"
+    assert "Forward primal trace" in lines[1] and "Forward tangent trace" in lines[1]
+    body = lines[3:]
+    assert [line.split(" = ")[0] for line in body] == ROWS
+    assert body[2].startswith("v₁ = ln v₋₁ = ln 2 = 0.693")
+    assert body[6].startswith("v₅ = v₄ − v₃ = 10.693 − (−0.959) = 11.652")
+    assert body[-1].endswith("ẏ = v\u0307₅ = 5.5")  # v has no precomposed v̇: a combining dot
+    # the column separator lines up although v̇ and v̄ carry combining marks
+    bars = {len(line.split("│")[0]) for line in lines[1:] if "│" in line}
+    assert len(bars) == 1
+    table3 = reverse_table(v["v5"])
+    assert "Reverse adjoint trace ↑" in table3
+    assert "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5" in table3
+    assert "v̄₅ = ȳ = 1" in table3
+
+
+def test_constants_are_written_as_numbers() -> None:
+    x = Value(1.0, label="x")
+    y = (x.exp() + 1) * 2
+    text = reverse_table(y, first=1)
+    assert "v₃ = v₂ + 1 = 2.718 + 1 = 3.718" in text
+    assert "v₄ = v₃ × 2 = 3.718 × 2 = 7.437" in text
+    assert "→" in text and "ū" not in text
+
+
+def test_other_ops_are_written_out() -> None:
+    x = Value(4.0, label="x")
+    y = (-(x**2)).sigmoid() + x.sqrt() / 2
+    text = forward_table(y, {x: 1.0})
+    assert "v₁ = v₀ ** 2 = 4 ** 2 = 16" in text
+    assert "v₂ = −v₁" in text and "sigmoid v₂" in text and "√v₀" in text
+
+
+def test_trace_imports_no_engine_and_no_graphviz() -> None:
+    code = (
+        "import sys, viz.trace\n"
+        "bad = [m for m in ('scalar', 'vector', 'graphviz') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
