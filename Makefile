@@ -9,8 +9,9 @@ READY := $(VENV)/.ready
 test: system $(READY)
 	$(BIN)/python -m pytest -q
 
+# One BLAS thread: the demo's matrices are small, and threads fighting over 2 cores cost more.
 demo: system $(READY)
-	$(BIN)/python -m examples.demo
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m examples.demo
 
 # Timings are single-threaded so that ratios compare the same amount of hardware.
 bench: system $(READY) $(VENV)/.bench

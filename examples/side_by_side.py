@@ -51,7 +51,9 @@ def train_vector(X: np.ndarray, labels: np.ndarray, steps: int = 100) -> float:
 def main() -> None:
     X, Y = make_moons(100)
     print(f"scalar.nn (micrograd API): training accuracy {train_scalar(X, Y):.0%}")
-    print(f"vector.nn (needle API):    training accuracy {train_vector(X, (Y > 0).astype(int)):.0%}")
+    print(
+        f"vector.nn (needle API):    training accuracy {train_vector(X, (Y > 0).astype(int)):.0%}"
+    )
 
 
 if __name__ == "__main__":

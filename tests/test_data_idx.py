@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vector.data import IDXError, read_idx, write_idx
-from vector.data.idx import _atomic_output
+from vector.files import atomic_output
 
 DTYPES = ["uint8", "int8", "int16", "int32", "float32", "float64"]
 SHAPES = [(7,), (3, 4), (2, 3, 5), (2, 1, 3, 2), (0, 4)]
@@ -102,7 +102,7 @@ def test_write_rejects_what_idx_cannot_hold(tmp_path, array, needle):
 def test_failed_write_leaves_nothing_behind(tmp_path):
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
-    with pytest.raises(RuntimeError), _atomic_output(target) as out:
+    with pytest.raises(RuntimeError), atomic_output(target) as out:
         out.write(b"half")
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"

@@ -28,6 +28,7 @@ import numpy as np
 
 from vector import models, nn, optim
 from vector.autograd import no_grad
+from vector.files import atomic_output
 from vector.tensor import Tensor
 
 __all__ = ["build_model", "build_optimizer", "epoch", "load_model", "main", "save_model"]
@@ -123,25 +124,12 @@ def build_optimizer(
 
 
 # ------------------------------------------------------------------------------------- files
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through `write` to a temporary file beside `path`, then rename it into place, so
-    `path` always holds a complete file (an interrupted run leaves the previous one)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def save_model(path: str | os.PathLike[str], model: nn.Module, meta: dict[str, Any]) -> None:
     """Save every tensor of `model` (`Module.state_dict`) and `meta` to the `.npz` file `path`."""
     arrays = dict(model.state_dict())
     arrays[_META_KEY] = np.array(json.dumps(meta, sort_keys=True))
-    _atomic_write(Path(path), lambda f: np.savez(f, **arrays))
+    with atomic_output(Path(path)) as out:
+        np.savez(out, **arrays)
 
 
 def load_model(
@@ -189,7 +177,8 @@ class CSVLog:
             f"{test_error:.6f},{seconds:.3f}"
         )
         text = "\n".join(self.lines) + "\n"
-        _atomic_write(self.path, lambda f: f.write(text.encode()))
+        with atomic_output(self.path) as out:
+            out.write(text.encode())
 
 
 # ------------------------------------------------------------------------------------ output

@@ -7,6 +7,8 @@
 - `backward_frame_graphs(root)` / `backward_frames(root, folder)`: the reverse pass step by step.
 - `node_step(node)`: one node's backward step: adjoint in, local derivatives, partial adjoints out.
 - `forward_tangents(root, seeds)`: forward-mode tangents of every node, by id.
+- `forward_table(root, {x1: 1.0})` / `reverse_table(root)`: the evaluation traces as text, in the
+  layout of Baydin et al. (2018), Tables 2 and 3 (`forward_trace` / `reverse_trace`: their rows).
 
 The `graphviz` Python package is imported only when a picture is made, so `import viz` works
 without it; writing images also needs the graphviz program `dot`.
@@ -17,13 +19,18 @@ from viz.frames import backward_frame_graphs, backward_frames, node_step
 from viz.render import render
 from viz.roles import Role
 from viz.tangents import forward_tangents
+from viz.trace import forward_table, forward_trace, reverse_table, reverse_trace
 
 __all__ = [
     "Role",
     "backward_frame_graphs",
     "backward_frames",
     "draw",
+    "forward_table",
     "forward_tangents",
+    "forward_trace",
     "node_step",
     "render",
+    "reverse_table",
+    "reverse_trace",
 ]

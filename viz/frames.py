@@ -186,8 +186,18 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     formula = f"{name} = {expression(scene, node)}" if node.inputs else name
     graph = new_graph(f"one backward step at {formula}", "RL")
 
+    received = _received(scene, node) if root is not None and not scene.tensor else []
     if node is scene.root:
         incoming = [f"the seed: v̄ = ∂{name}/∂{name} = {value(adjoint)}"]
+    elif len(received) > 1:
+        # A node used more than once: show the sum itself, the point of the picture.
+        terms = " + ".join(number(p) for _, p in received).replace("+ -", "- ")
+        senders = ", ".join(dict.fromkeys(scene.name(c) for c, _ in received))
+        incoming = [
+            f"v̄ = {terms} = {value(adjoint)} arrives at {name}:",
+            "the sum of the partial adjoints",
+            f"sent by its consumers {senders}",
+        ]
     else:
         incoming = [
             f"v̄ = {value(adjoint)} arrives at {name}:",
@@ -230,6 +240,19 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
             lines.append("a constant: sends nothing")
         graph.edge("current", target, label=edge_text(*lines), **CURRENT_EDGE)
     return graph
+
+
+def _received(scene: Scene, node: Any) -> list[tuple[Any, Any]]:
+    """(consumer, partial adjoint) for every edge along which `node` received one, in the graph's
+    topological order, from the grads a backward pass left (scalar graphs)."""
+    out = []
+    for consumer in scene.order:
+        if not consumer.requires_grad or consumer.grad is None:
+            continue
+        for k, inp in enumerate(consumer.inputs):
+            if inp is node:
+                out.append((consumer, consumer.vjp(consumer.grad)[k]))
+    return out
 
 
 def _step_of(scene: Scene, node: Any, *, traced: bool) -> tuple[Any, tuple[Any, ...]]:

@@ -98,10 +98,13 @@ def edge_text(*lines: Line) -> str:
     """An HTML-like label of centred lines, each in the default colour or its own.
 
     Colour tells apart what an edge knows from the forward pass (its local derivative, black)
-    from what a pass sends along it (partial adjoints, tangents)."""
+    from what a pass sends along it (partial adjoints, tangents). The lines sit in a borderless
+    table cell whose padding keeps them off the edge: dot places an edge label flush against its
+    edge, so in top-to-bottom layouts the first letters would touch the line."""
     parts = []
     for line in lines:
         text, color = (line, None) if isinstance(line, str) else line
         escaped = html.escape(text, quote=False)
         parts.append(f'<font color="{color}">{escaped}</font>' if color else escaped)
-    return "<" + "<br/>".join(parts) + ">"
+    cell = "<br/>".join(parts)
+    return f'<<table border="0" cellspacing="0" cellpadding="3"><tr><td>{cell}</td></tr></table>>'

@@ -84,11 +84,15 @@ class Scene:
 
 
 def _names(order: list[Any], roles: dict[int, Role]) -> dict[int, str]:
-    """The label of each node, or a Baydin-style name (x1, v3, ...) that no label already uses."""
+    """The label of each node, or a Baydin-style name (x1, v3, ...) that no label already uses.
+
+    Names are handed out in creation order (by id), as the trace tables number their rows, so a
+    picture and a table of the same graph call each node the same.
+    """
     taken = {getattr(node, "label", "") or "" for node in order}
     counters: dict[str, int] = {}
     names: dict[int, str] = {}
-    for node in order:
+    for node in sorted(order, key=lambda n: n.id):
         label = getattr(node, "label", "") or ""
         if label:
             names[node.id] = str(label)

@@ -11,17 +11,15 @@ says what is wrong, so that a bad download is diagnosed from the message alone.
 
 from __future__ import annotations
 
-import contextlib
 import gzip as gziplib
 import math
 import os
-import secrets
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
+
+from vector.files import atomic_output
 
 __all__ = ["IDX_TYPES", "IDXError", "read_idx", "write_idx"]
 
@@ -138,7 +136,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, gzip: bool | N
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     body = np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes()
     compress = path.name.endswith(".gz") if gzip is None else gzip
-    with _atomic_output(path) as out:
+    with atomic_output(path) as out:
         if compress:
             # mtime=0 keeps the output byte-identical for identical arrays.
             with gziplib.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as zipped:
@@ -148,27 +146,3 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, gzip: bool | N
             out.write(header)
             out.write(body)
     return path
-
-
-@contextlib.contextmanager
-def _atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary file that appears at `path` only if the `with` block finishes without error.
-
-    The temporary file lives in the destination folder so that the final `os.replace` is a rename
-    on one file system, which is atomic. On any exception (KeyboardInterrupt included) it is
-    removed, so a failed write leaves nothing behind.
-    """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
-    # os.open with 0o666 lets the umask decide the final permissions, as for any new file;
-    # tempfile would make it private (0o600).
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise

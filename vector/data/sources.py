@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vector.data.datasets import MNISTDataset, Transforms, parse_mnist
-from vector.data.idx import _atomic_output
+from vector.files import atomic_output
 
 __all__ = [
     "DATASETS",
@@ -193,7 +193,7 @@ def _download(url: str, destination: Path, sha256: str, timeout: float) -> Path:
         raise DownloadError(f"could not download {url}: {reason}") from exc
     # The temporary file is only created once the server has answered, so a refused connection
     # or an HTTP error never touches the folder.
-    with response, _atomic_output(destination) as out:
+    with response, atomic_output(destination) as out:
         digest = hashlib.sha256()
         size = 0
         while True:
