@@ -30,6 +30,21 @@ def _binary_shape(a: Tensor, b: Tensor, node: Tensor) -> tuple:
     return node.shape, a.shape, b.shape
 
 
+class ScalarOp(TensorOp):
+    """An op with a number `c` as its parameter (needle's `*_scalar` ops)."""
+
+    def __init__(self, scalar: Any) -> None:
+        self.scalar = _number(self.name, scalar)
+        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
+        self.keeps_dtype = type(scalar) in (int, float)
+
+    def params(self) -> str:
+        return f"{self.scalar:g}"
+
+    def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        return np.result_type(dtype, self.scalar)
+
+
 class EWiseAdd(TensorOp):
     """f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1."""
 
@@ -46,21 +61,10 @@ class EWiseAdd(TensorOp):
         return tangents[0] + tangents[1]
 
 
-class AddScalar(TensorOp):
+class AddScalar(ScalarOp):
     """f(a) = a + c;  f'(a) = 1."""
 
     name = "add_scalar"
-
-    def __init__(self, scalar: Any) -> None:
-        self.scalar = _number("add_scalar", scalar)
-        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
-        self.keeps_dtype = type(scalar) in (int, float)
-
-    def params(self) -> str:
-        return f"{self.scalar:g}"
-
-    def out_dtype(self, dtype: np.dtype) -> np.dtype:
-        return np.result_type(dtype, self.scalar)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a + self.scalar
@@ -90,21 +94,10 @@ class EWiseMul(TensorOp):
         return ta * b + a * tb
 
 
-class MulScalar(TensorOp):
+class MulScalar(ScalarOp):
     """f(a) = c·a;  f'(a) = c."""
 
     name = "mul_scalar"
-
-    def __init__(self, scalar: Any) -> None:
-        self.scalar = _number("mul_scalar", scalar)
-        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
-        self.keeps_dtype = type(scalar) in (int, float)
-
-    def params(self) -> str:
-        return f"{self.scalar:g}"
-
-    def out_dtype(self, dtype: np.dtype) -> np.dtype:
-        return np.result_type(dtype, self.scalar)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a * self.scalar
@@ -136,18 +129,10 @@ class EWiseDiv(TensorOp):
         return (ta - out * tb) / b
 
 
-class DivScalar(TensorOp):
+class DivScalar(ScalarOp):
     """f(a) = a / c;  f'(a) = 1/c."""
 
     name = "divide_scalar"
-
-    def __init__(self, scalar: Any) -> None:
-        self.scalar = _number("divide_scalar", scalar)
-        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
-        self.keeps_dtype = type(scalar) in (int, float)
-
-    def params(self) -> str:
-        return f"{self.scalar:g}"
 
     def out_dtype(self, dtype: np.dtype) -> np.dtype:
         return np.result_type(dtype, self.scalar, np.float16)  # true division gives floats
@@ -166,21 +151,10 @@ class DivScalar(TensorOp):
         return tangents[0] / self.scalar
 
 
-class PowerScalar(TensorOp):
+class PowerScalar(ScalarOp):
     """f(a) = aᶜ for a number c;  f'(a) = c·aᶜ⁻¹."""
 
     name = "power_scalar"
-
-    def __init__(self, scalar: Any) -> None:
-        self.scalar = _number("power_scalar", scalar)
-        # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
-        self.keeps_dtype = type(scalar) in (int, float)
-
-    def params(self) -> str:
-        return f"{self.scalar:g}"
-
-    def out_dtype(self, dtype: np.dtype) -> np.dtype:
-        return np.result_type(dtype, self.scalar)
 
     def check(self, a: np.ndarray) -> None:
         if a.dtype.kind in "iu" and self.scalar < 0:
