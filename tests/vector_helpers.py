@@ -16,6 +16,7 @@ import pytest
 import vector
 from autodiff import check_grad
 from vector import Tensor, ops
+from vector.ops.matmul import MatMul
 
 REPO = Path(__file__).resolve().parents[1]
 """The repository root (this file lives in `tests/`)."""
@@ -377,6 +378,25 @@ CASES: list[Case] = [
             ((5, 4), (6, 6, 4, 3)),
             ((3, 2), (3, 2, 3)),
             ((2, 1, 3, 4), (5, 4, 2)),
+        ]
+    ],
+    # The transposed forms only gradients build (Ȳ·Bᵀ, Aᵀ·Ȳ): checked like any op.
+    *[
+        Case(
+            "matmul",
+            f"matmul{'ᵀ' if ta else ''}{sa}@{sb}{'ᵀ' if tb else ''}",
+            lambda a, b, ta=ta, tb=tb: Tensor.make_from_op(MatMul(ta, tb), (a, b)),
+            lambda a, b, ta=ta, tb=tb: (
+                (np.swapaxes(a, -1, -2) if ta else a) @ (np.swapaxes(b, -1, -2) if tb else b)
+            ),
+            ((sa, "any"), (sb, "any")),
+        )
+        for ta, tb, sa, sb in [
+            (False, True, (3, 4), (5, 4)),
+            (True, False, (4, 3), (4, 5)),
+            (True, True, (4, 3), (5, 4)),
+            (True, False, (6, 4, 3), (4, 5)),
+            (False, True, (2, 3, 4), (6, 2, 5, 4)),
         ]
     ],
     *[
