@@ -45,7 +45,21 @@ class ScalarOp(TensorOp):
         return np.result_type(dtype, self.scalar)
 
 
-class EWiseAdd(TensorOp):
+class BinaryOp(TensorOp):
+    """An elementwise op of two tensors, broadcast against each other like numpy."""
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> None:
+        if a.shape != b.shape:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(
+                    f"{self.name}: shapes {a.shape} and {b.shape} do not broadcast (each axis, "
+                    "counting from the right, must match or be 1)"
+                ) from None
+
+
+class EWiseAdd(BinaryOp):
     """f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1."""
 
     name = "add"
@@ -76,7 +90,7 @@ class AddScalar(ScalarOp):
         return tangents[0]
 
 
-class EWiseMul(TensorOp):
+class EWiseMul(BinaryOp):
     """f(a, b) = a·b;  ∂f/∂a = b, ∂f/∂b = a."""
 
     name = "multiply"
@@ -109,7 +123,7 @@ class MulScalar(ScalarOp):
         return tangents[0] * self.scalar
 
 
-class EWiseDiv(TensorOp):
+class EWiseDiv(BinaryOp):
     """f(a, b) = a / b;  ∂f/∂a = 1/b, ∂f/∂b = −a/b²."""
 
     name = "divide"
@@ -177,7 +191,7 @@ class PowerScalar(ScalarOp):
         return tangents[0] * (c * primals[0] ** (c - 1)) if c != 0 else tangents[0] * 0
 
 
-class EWisePow(TensorOp):
+class EWisePow(BinaryOp):
     """f(a, b) = aᵇ;  ∂f/∂a = b·aᵇ⁻¹, ∂f/∂b = aᵇ·ln a (defined for a > 0)."""
 
     name = "power"
