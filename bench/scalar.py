@@ -141,35 +141,32 @@ def bench_chain() -> None:
 
 
 def _time(step: Callable[[], float], steps: int, *, gc_off: bool) -> list[float]:
+    """Seconds per step. With `gc_off`, each step runs with the collector off and the garbage is
+    collected between steps, outside the timing."""
     times = []
     gc.collect()
     for _ in range(steps):
         if gc_off:
-            gc.collect()  # free the previous step's garbage outside the timing
-            gc.disable()
-        try:
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
+            gc.collect()
+        times += _time_never_collected(step, 1) if gc_off else _timed(step)
     gc.collect()
     return times
 
 
 def _time_never_collected(step: Callable[[], float], steps: int) -> list[float]:
-    times = []
-    gc.collect()
+    """Seconds per step with the collector off for all the steps (and collected only after)."""
     gc.disable()
     try:
-        for _ in range(steps):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
+        return [seconds for _ in range(steps) for seconds in _timed(step)]
     finally:
         gc.enable()
         gc.collect()
-    return times
+
+
+def _timed(step: Callable[[], float]) -> list[float]:
+    start = time.perf_counter()
+    step()
+    return [time.perf_counter() - start]
 
 
 def _model(mlp: type) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from autodiff import topological_order
 from examples import partial_adjoint
-from examples.demo import baydin
+from examples.graphs import baydin
 from scalar import Value, jvp
 
 

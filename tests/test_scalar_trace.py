@@ -8,19 +8,9 @@ import sys
 
 import pytest
 
+from examples.graphs import baydin
 from scalar import Value
 from viz.trace import forward_table, forward_trace, names, reverse_table, reverse_trace
-
-
-def baydin() -> dict[str, Value]:
-    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
-    v1 = x1.log()
-    v2 = x1 * x2
-    v3 = x2.sin()
-    v4 = v1 + v2
-    v5 = v4 - v3
-    return {"x1": x1, "x2": x2, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
-
 
 ROWS = ["v₋₁", "v₀", "v₁", "v₂", "v₃", "v₄", "v₅", "y"]
 

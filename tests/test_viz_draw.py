@@ -11,22 +11,9 @@ import sys
 import pytest
 
 import viz
+from examples.graphs import baydin
 from scalar.value import Value
 from viz.roles import FILL, Role
-
-
-def baydin() -> dict[str, Value]:
-    """Baydin et al. (2018)'s example y = ln x1 + x1·x2 − sin x2 at (2, 5), every node labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
-    v1 = x1.log()
-    v2 = x1 * x2
-    v3 = x2.sin()
-    v4 = v1 + v2
-    v5 = v4 - v3
-    nodes = {"x1": x1, "x2": x2, "v1": v1, "v2": v2, "v3": v3, "v4": v4, "v5": v5}
-    for name, node in nodes.items():
-        node.label = name
-    return nodes
 
 
 def records(source: str) -> dict[str, str]:
