@@ -380,6 +380,8 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _as_array(array: Any, dtype: Any) -> np.ndarray:
+    if type(array) is np.ndarray and dtype is None and array.dtype.kind in "biuf":
+        return array  # the common case in a training loop: nothing to convert or check
     if isinstance(array, Tensor):
         data = array.realize_cached_data()
         return data if dtype is None else data.astype(dtype, copy=False)
