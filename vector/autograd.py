@@ -84,6 +84,11 @@ def _modes(*, grad: bool, lazy: bool, tangents: bool) -> Iterator[None]:
         Mode.grad, Mode.lazy, Mode.tangents = saved
 
 
+# numpy's promotion of dtype tuples, remembered: `np.result_type` costs more than a lookup, and a
+# backward pass asks the same few questions (float32 with bool, float32 with float64) each step.
+_PROMOTIONS: dict[tuple[np.dtype, ...], np.dtype] = {}
+
+
 class TensorOp:
     """One primitive of the vector engine, defined in one place.
 
@@ -117,7 +122,10 @@ class TensorOp:
 
     def out_dtype(self, *dtypes: np.dtype) -> np.dtype:
         """The dtype `compute` returns, known before computing (lazy nodes need it)."""
-        return np.result_type(*dtypes)
+        found = _PROMOTIONS.get(dtypes)
+        if found is None:
+            found = _PROMOTIONS[dtypes] = np.result_type(*dtypes)
+        return found
 
     def check(self, *arrays: np.ndarray) -> None:
         """Raise a clear error for inputs this op cannot take; called before `compute`."""

@@ -465,7 +465,7 @@ def _stand_ins(order: list[Tensor], record: bool) -> dict[int, Tensor]:
     for original in order:
         copy = _new(Tensor)
         copy.op = original.op
-        copy.inputs = tuple(stand_ins[i.id] if i.requires_grad else i for i in original.inputs)
+        copy.inputs = tuple([stand_ins[i.id] if i.requires_grad else i for i in original.inputs])
         copy.cached_data = original.cached_data
         copy._dtype = original._dtype
         copy.id = original.id

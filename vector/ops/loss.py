@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from vector.autograd import TensorOp
@@ -39,13 +41,15 @@ class SoftmaxLoss(TensorOp):
 
     def compute(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         top = z.max(axis=1, keepdims=True)
-        if not np.isfinite(top).all():  # a row of −inf (or an inf): no shift, numpy's answer
+        top_sum = float(top.sum())  # needed below anyway; finite exactly when every max is
+        if not math.isfinite(top_sum):  # a row of −inf (or an inf): no shift, numpy's answer
             top = np.where(np.isfinite(top), top, 0)
+            top_sum = float(top.sum())
         e = np.exp(z - top)
         total = e.sum(axis=1, keepdims=True)
         self.probs = e / total
         # Σᵢ logsumexp(Zᵢ) − Σᵢ⟨Zᵢ, Yᵢ⟩, with logsumexp(Zᵢ) = log Σ exp(Zᵢ − mᵢ) + mᵢ
-        return np.asarray((np.log(total).sum() + top.sum() - (z * y).sum()) / z.shape[0])
+        return np.asarray((np.log(total).sum() + top_sum - (z * y).sum()) / z.shape[0])
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         z, y = node.inputs
