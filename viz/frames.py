@@ -154,8 +154,12 @@ def _sum_text(adjoint: Any, parts: list[Any], tensor: bool) -> str:
     when it received several (the lesson of a node used twice)."""
     if tensor or not 2 <= len(parts) <= 4:
         return f"grad {value(adjoint)}"
-    terms = " + ".join(number(p) for p in parts).replace("+ -", "- ")
-    return f"grad {terms} = {value(adjoint)}"
+    return f"grad {_terms(parts)} = {value(adjoint)}"
+
+
+def _terms(parts: list[Any]) -> str:
+    """Partial adjoints as a sum: '2.718 + 3.718', '2 - 0.284'."""
+    return " + ".join(number(p) for p in parts).replace("+ -", "- ")
 
 
 def _frame_title(scene: Scene, step: Step, k: int, n: int) -> str:
@@ -181,7 +185,7 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
     if node.id not in scene.index:
         raise ValueError("viz.node_step: the node is not part of the graph of root=")
-    adjoint, partials = _step_of(scene, node, traced=root is not None)
+    adjoint, partials = _step_of(node)
     name = scene.name(node)
     formula = f"{name} = {expression(scene, node)}" if node.inputs else name
     graph = new_graph(f"one backward step at {formula}", "RL")
@@ -191,7 +195,7 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
         incoming = [f"the seed: v̄ = ∂{name}/∂{name} = {value(adjoint)}"]
     elif len(received) > 1:
         # A node used more than once: show the sum itself, the point of the picture.
-        terms = " + ".join(number(p) for _, p in received).replace("+ -", "- ")
+        terms = _terms([p for _, p in received])
         senders = ", ".join(dict.fromkeys(scene.name(c) for c, _ in received))
         incoming = [
             f"v̄ = {terms} = {value(adjoint)} arrives at {name}:",
@@ -255,18 +259,9 @@ def _received(scene: Scene, node: Any) -> list[tuple[Any, Any]]:
     return out
 
 
-def _step_of(scene: Scene, node: Any, *, traced: bool) -> tuple[Any, tuple[Any, ...]]:
-    """The adjoint of `node` and the partial adjoints it sends, after a backward pass.
-
-    Scalars ask the node (`vjp(grad)`). A tensor's VJP is a graph computation tied to its backward
-    pass, so with a root to re-run (which sets the same grads again) the step is read from the
-    recorded pass instead.
-    """
-    if scene.tensor and traced:
-        for step in scene.root.backward(trace=True):
-            if step.node.id == node.id:
-                return step.adjoint, tuple(e.partial_adjoint for e in step.partials)
-        raise ValueError("viz.node_step: the backward pass from root= never reaches this node")
+def _step_of(node: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The adjoint of `node` and the partial adjoints it sends, after a backward pass: the node
+    itself says, through the protocol's `vjp` (a tensor computes plain values outside a pass)."""
     if node.grad is None:
         raise ValueError(
             "viz.node_step: this node has no grad yet; run backward() on its graph first"
