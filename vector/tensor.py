@@ -404,8 +404,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _is_real_number(value: Any) -> bool:
+    """A Python or numpy real number, or a 0-d numeric array: what a `*_scalar` op can take."""
+    if type(value) in (int, float) or isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"
+
+
 def _scalar(op: str, value: Any) -> Any:
-    if isinstance(value, numbers.Real) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    if _is_real_number(value):
         return value
     raise TypeError(
         f"{op}: cannot combine a Tensor with {_short(value)} ({type(value).__name__}); expected "

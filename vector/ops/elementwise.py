@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from vector.autograd import TensorOp
 from vector.ops.shape import sum_to_shape
-from vector.tensor import Tensor, _constant
+from vector.tensor import Tensor, _constant, _is_real_number, _short
 
 
 def _number(op: str, scalar: Any) -> Any:
     """`scalar` if it is a real number (0-d numeric arrays count), else a TypeError naming `op`."""
-    if type(scalar) in (int, float) or isinstance(scalar, numbers.Real):
+    if _is_real_number(scalar):
         return scalar
-    if isinstance(scalar, np.ndarray) and scalar.ndim == 0 and scalar.dtype.kind in "biuf":
-        return scalar
-    text = repr(scalar)
-    text = text if len(text) <= 60 else text[:57] + "..."
     raise TypeError(
-        f"{op}: the scalar must be a real number, got {text} ({type(scalar).__name__}); "
+        f"{op}: the scalar must be a real number, got {_short(scalar)} ({type(scalar).__name__}); "
         "use the elementwise op for a Tensor operand"
     )
 
