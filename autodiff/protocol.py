@@ -29,8 +29,9 @@ class Node(Protocol):
 
 
 class Edge(NamedTuple):
-    """One edge of one reverse step: input i of the node, d(node)/d(input), and the partial adjoint
-    sent along it (adjoint · local derivative); None when the input is a constant."""
+    """One edge of one reverse step: input i of the node, its local derivative d(node)/d(input),
+    and the partial adjoint sent along it (adjoint · local derivative); None when the input is a
+    constant."""
 
     input: Any
     local_derivative: Any
@@ -39,8 +40,13 @@ class Edge(NamedTuple):
 
 class Step(NamedTuple):
     """One step of the reverse pass: the node, its adjoint (the sum of the partial adjoints it
-    received) and what it sent to each input, in argument order."""
+    received) and its edges, one per input in argument order, with what it sent along each."""
 
     node: Any
     adjoint: Any
-    partials: tuple[Edge, ...]
+    edges: tuple[Edge, ...]
+
+    @property
+    def partials(self) -> tuple[Edge, ...]:
+        """The edges, under the name the first version of the design gave them."""
+        return self.edges

@@ -37,7 +37,8 @@ class PartialAdjoints:
 
 
 def run(x: float = 1.0) -> PartialAdjoints:
-    """Build the example at `x`, run the reverse pass with a trace, and read the partials off it."""
+    """Build the example at `x`, run the reverse pass with a trace, and read the partial adjoints
+    off it."""
     v1 = Value(x, label="x")
     v2 = v1.exp()
     v3 = v2 + 1
@@ -59,7 +60,7 @@ def run(x: float = 1.0) -> PartialAdjoints:
 def _sent(steps: list[Step], sender: Value, receiver: Value) -> float:
     """The partial adjoint `sender` sent to `receiver` in the recorded pass."""
     (step,) = (step for step in steps if step.node is sender)
-    (partial,) = (edge.partial_adjoint for edge in step.partials if edge.input is receiver)
+    (partial,) = (edge.partial_adjoint for edge in step.edges if edge.input is receiver)
     return partial
 
 

@@ -37,44 +37,44 @@ class Dual:
         self.tangent = t
 
     def __add__(self, other: Any) -> Dual:
-        return _apply(_P["+"], "__add__", self, other)
+        return _apply(_P["add"], "__add__", self, other)
 
     def __radd__(self, other: Any) -> Dual:
-        return _apply(_P["+"], "__radd__", self, other, reflected=True)
+        return _apply(_P["add"], "__radd__", self, other, reflected=True)
 
     def __sub__(self, other: Any) -> Dual:
-        return _apply(_P["-"], "__sub__", self, other)
+        return _apply(_P["subtract"], "__sub__", self, other)
 
     def __rsub__(self, other: Any) -> Dual:
-        return _apply(_P["-"], "__rsub__", self, other, reflected=True)
+        return _apply(_P["subtract"], "__rsub__", self, other, reflected=True)
 
     def __mul__(self, other: Any) -> Dual:
-        return _apply(_P["*"], "__mul__", self, other)
+        return _apply(_P["multiply"], "__mul__", self, other)
 
     def __rmul__(self, other: Any) -> Dual:
-        return _apply(_P["*"], "__rmul__", self, other, reflected=True)
+        return _apply(_P["multiply"], "__rmul__", self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Dual:
-        return _apply(_P["/"], "__truediv__", self, other)
+        return _apply(_P["divide"], "__truediv__", self, other)
 
     def __rtruediv__(self, other: Any) -> Dual:
-        return _apply(_P["/"], "__rtruediv__", self, other, reflected=True)
+        return _apply(_P["divide"], "__rtruediv__", self, other, reflected=True)
 
     def __pow__(self, other: Any) -> Dual:
         if isinstance(other, Dual):
-            return _apply(_P["**"], "__pow__", self, other)
+            return _apply(_P["power"], "__pow__", self, other)
         n = as_number(other)
         if n is None:
             raise operand_error("Dual", "__pow__", _short(self), other, reflected=False)
         if isinstance(other, numbers.Integral):
             n = int(other)
-        return _compute(_P["**n"], (self,), (n,))
+        return _compute(_P["power_scalar"], (self,), (n,))
 
     def __rpow__(self, other: Any) -> Dual:
-        return _apply(_P["**"], "__rpow__", self, other, reflected=True)
+        return _apply(_P["power"], "__rpow__", self, other, reflected=True)
 
     def __neg__(self) -> Dual:
-        return _compute(_P["neg"], (self,))
+        return _compute(_P["negate"], (self,))
 
     def exp(self) -> Dual:
         """eˣ"""
@@ -130,7 +130,7 @@ def _compute(prim: Primitive, args: tuple[Dual, ...], params: tuple[float, ...] 
     if prim.check is not None:
         prim.check(*primals)
     out = prim.value(*primals)
-    partials = prim.partials(*primals, out)
+    partials = prim.local_derivatives(*primals, out)
     # A zero tangent contributes nothing, even where the partial is infinite (√x at 0): inputs
     # that do not move cannot move the output.
     tangent = sum((p * a.tangent for p, a in zip(partials, args, strict=True) if a.tangent), 0.0)

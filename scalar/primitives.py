@@ -1,16 +1,22 @@
-"""THE table: every scalar primitive, defined once.
+"""The table: every scalar primitive, defined once.
 
-Each `Primitive` gives the value f(x₁, …, xₙ) and the local partial derivatives ∂f/∂xᵢ at that
-point. `Value` (reverse mode), `Dual` (forward mode) and, through the derivatives `Value` stores on
-each node, the reverse pass all read this table; no derivative rule is written anywhere else.
+Each `Primitive` gives the value f(x₁, …, xₙ) and the local derivatives ∂f/∂xᵢ at that point.
+`Value` (reverse mode), `Dual` (forward mode) and, through the local derivatives `Value` keeps on
+each node, the reverse pass all read this table; no derivative rule is written anywhere else. The
+same row carries the rule in JavaScript too, for `viz.stepper`'s page, which recomputes a graph in
+the browser; a test checks the two forms agree.
 
 Conventions:
-- `value(*xs)` returns f; `partials(*xs, out)` returns one ∂f/∂xᵢ per input, and may use `out`,
-  the value already computed (∂exp/∂x = out), which is how real engines avoid recomputing it;
-- `**n` takes its exponent as a parameter after the input (`value(x, n)`), like needle's
-  power_scalar: n is part of the operation, not a node of the graph, and gets no derivative;
-- `check(*xs)`, when present, raises before anything is computed if the inputs are outside the
-  domain, with a message naming the op and the values (never a bare "math domain error").
+- `name` is the primitive's name, the same in both engines (needle's: `multiply`, `negate`,
+  `power_scalar`); `symbol` is what a graph shows and what `Value.op` holds (`*`, `-`, `**`);
+- `value(*args)` returns f; `local_derivatives(*args, out)` returns one ∂f/∂xᵢ per graph input,
+  and may use `out`, the value already computed (∂exp/∂x = out), as real engines do;
+- `power_scalar` takes its exponent as a parameter after the input (`value(x, n)`), as needle
+  does: n is part of the operation, not a node of the graph, and gets no derivative;
+- `check(*args)`, when present, raises before anything is computed if the arguments are outside
+  the domain, with a message naming the op and the values (never a bare "math domain error");
+- `js` holds the same three rules as JavaScript expressions over the names in `args` (and `out`):
+  the value, the array of local derivatives, and a check that gives an error message or null.
 """
 
 from __future__ import annotations
@@ -18,31 +24,34 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class JavaScript(NamedTuple):
+    """A primitive's rules as JavaScript expressions over its argument names and `out`."""
+
+    value: str
+    local_derivatives: str
+    check: str = "null"
 
 
 @dataclass(frozen=True, slots=True)
 class Primitive:
-    """One primitive: its symbol, how many graph inputs it takes, f, ∂f/∂xᵢ, and a domain check.
+    """One primitive: its name and symbol, f, ∂f/∂xᵢ, a domain check, and the same in JavaScript.
 
-    `doc` states f and its derivatives in plain maths; `params` counts extra number arguments that
-    follow the inputs (the exponent of `**n`).
+    `args` names the arguments: the graph inputs first (`arity` of them), then the parameters
+    (the exponent `n` of `power_scalar`). `doc` states f and its derivatives in plain maths.
     """
 
+    name: str
     symbol: str
+    args: tuple[str, ...]
     arity: int
     value: Callable[..., float]
-    partials: Callable[..., tuple[float, ...]]
+    local_derivatives: Callable[..., tuple[float, ...]]
     check: Callable[..., None] | None
+    js: JavaScript
     doc: str
-    params: int = 0
-
-
-# Shared results for derivatives that do not depend on the point: no tuple is allocated per node.
-_ONE = (1.0,)
-_ZERO = (0.0,)
-_MINUS_ONE = (-1.0,)
-_ONE_ONE = (1.0, 1.0)
-_ONE_MINUS_ONE = (1.0, -1.0)
 
 
 def _fmt(x: float) -> str:
@@ -112,9 +121,9 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _pow_number_partials(x: float, n: float, out: float) -> tuple[float]:
+def _pow_number_derivative(x: float, n: float, out: float) -> tuple[float]:
     if n == 0:
-        return _ZERO
+        return (0.0,)
     if x == 0:
         # n·0^(n−1): 0 for n > 1, 1 for n = 1, and +∞ for 0 < n < 1 (the tangent of √x at 0 is
         # vertical). Negative n never gets here: the check rejects 0 ** n < 0.
@@ -122,140 +131,188 @@ def _pow_number_partials(x: float, n: float, out: float) -> tuple[float]:
     return (n * out / x,)  # n·xⁿ⁻¹ written as n·xⁿ/x: no second power, and no overflow of its own
 
 
-def _sqrt_partials(x: float, out: float) -> tuple[float]:
+def _sqrt_derivative(x: float, out: float) -> tuple[float]:
     return (0.5 / out,) if out else (math.inf,)
 
 
-def _prim(
-    symbol: str,
-    arity: int,
-    value: Callable[..., float],
-    partials: Callable[..., tuple[float, ...]],
-    doc: str,
-    check: Callable[..., None] | None = None,
-    params: int = 0,
-) -> Primitive:
-    return Primitive(symbol, arity, value, partials, check, doc, params)
+# Rows whose derivatives do not depend on the point return these shared tuples, so that the
+# nodes of a network (mostly + and relu) do not each allocate one.
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+_MINUS_ONE = (-1.0,)
+_ONE = (1.0,)
+_ZERO = (0.0,)
 
+_AB = ("a", "b")
+_X = ("x",)
 
-# The lambdas below are the whole of the calculus in this engine: value, then partials.
+# The rows below are the whole of the calculus in this engine: value, then local derivatives,
+# then the same two rules (and the domain check) in JavaScript.
 PRIMITIVES: dict[str, Primitive] = {
-    p.symbol: p
+    p.name: p
     for p in (
-        _prim(
-            "+",
-            2,
-            lambda a, b: a + b,
-            lambda a, b, out: _ONE_ONE,
-            "f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1",
+        Primitive(
+            "add", "+", _AB, 2,
+            value=lambda a, b: a + b,
+            local_derivatives=lambda a, b, out: _ONE_ONE,
+            check=None,
+            js=JavaScript("a + b", "[1, 1]"),
+            doc="f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1",
         ),
-        _prim(
-            "-",
-            2,
-            lambda a, b: a - b,
-            lambda a, b, out: _ONE_MINUS_ONE,
-            "f(a, b) = a − b;  ∂f/∂a = 1, ∂f/∂b = −1",
+        Primitive(
+            "subtract", "-", _AB, 2,
+            value=lambda a, b: a - b,
+            local_derivatives=lambda a, b, out: _ONE_MINUS_ONE,
+            check=None,
+            js=JavaScript("a - b", "[1, -1]"),
+            doc="f(a, b) = a − b;  ∂f/∂a = 1, ∂f/∂b = −1",
         ),
-        _prim(
-            "*",
-            2,
-            lambda a, b: a * b,
-            lambda a, b, out: (b, a),
-            "f(a, b) = a·b;  ∂f/∂a = b, ∂f/∂b = a",
+        Primitive(
+            "multiply", "*", _AB, 2,
+            value=lambda a, b: a * b,
+            local_derivatives=lambda a, b, out: (b, a),
+            check=None,
+            js=JavaScript("a * b", "[b, a]"),
+            doc="f(a, b) = a·b;  ∂f/∂a = b, ∂f/∂b = a",
         ),
-        _prim(
-            "/",
-            2,
-            lambda a, b: a / b,
-            lambda a, b, out: (1.0 / b, -out / b),
-            "f(a, b) = a / b;  ∂f/∂a = 1/b, ∂f/∂b = −a/b² (= −f/b)",
-            _check_div,
+        Primitive(
+            "divide", "/", _AB, 2,
+            value=lambda a, b: a / b,
+            local_derivatives=lambda a, b, out: (1.0 / b, -out / b),
+            check=_check_div,
+            js=JavaScript(
+                "a / b",
+                "[1 / b, -out / b]",
+                "b === 0 ? `/: division by zero in ${a} / ${b}` : null",
+            ),
+            doc="f(a, b) = a / b;  ∂f/∂a = 1/b, ∂f/∂b = −a/b² (= −f/b)",
         ),
-        _prim(
-            "neg",
-            1,
-            lambda x: -x,
-            lambda x, out: _MINUS_ONE,
-            "f(x) = −x;  f′(x) = −1",
+        Primitive(
+            "negate", "-", _X, 1,
+            value=lambda x: -x,
+            local_derivatives=lambda x, out: _MINUS_ONE,
+            check=None,
+            js=JavaScript("-x", "[-1]"),
+            doc="f(x) = −x;  f′(x) = −1",
         ),
-        _prim(
-            "**n",
-            1,
-            _pow,
-            _pow_number_partials,
-            "f(x) = xⁿ for a number n;  f′(x) = n·xⁿ⁻¹",
-            _check_pow_number,
-            params=1,
+        Primitive(
+            "power_scalar", "**", ("x", "n"), 1,
+            value=_pow,
+            local_derivatives=_pow_number_derivative,
+            check=_check_pow_number,
+            js=JavaScript(
+                "Math.pow(x, n)",
+                "[n === 0 ? 0 : x === 0 ? (n > 1 ? 0 : n === 1 ? 1 : Infinity) : n * out / x]",
+                "x === 0 && n < 0 ? `**: ${x} ** ${n} divides by zero` : "
+                "x < 0 && !Number.isInteger(n) ? "
+                "`**: ${x} ** ${n} is not a real number (a negative base needs an integer "
+                "exponent)` : null",
+            ),
+            doc="f(x) = xⁿ for a number n;  f′(x) = n·xⁿ⁻¹",
         ),
-        _prim(
-            "**",
-            2,
-            _pow,
-            lambda a, b, out: (b * out / a, out * math.log(a)),  # b·aᵇ⁻¹ = b·aᵇ/a
-            "f(a, b) = aᵇ for a > 0;  ∂f/∂a = b·aᵇ⁻¹, ∂f/∂b = aᵇ·ln a",
-            _check_pow_value,
+        Primitive(
+            "power", "**", _AB, 2,
+            value=_pow,
+            local_derivatives=lambda a, b, out: (b * out / a, out * math.log(a)),  # b·aᵇ⁻¹ = b·aᵇ/a
+            check=_check_pow_value,
+            js=JavaScript(
+                "Math.pow(a, b)",
+                "[b * out / a, out * Math.log(a)]",
+                "a <= 0 ? `**: ${a} ** ${b} with a Value exponent needs a base > 0` : null",
+            ),
+            doc="f(a, b) = aᵇ for a > 0;  ∂f/∂a = b·aᵇ⁻¹, ∂f/∂b = aᵇ·ln a",
         ),
-        _prim(
-            "exp",
-            1,
-            _exp,
-            lambda x, out: (out,),
-            "f(x) = eˣ;  f′(x) = eˣ (= f)",
+        Primitive(
+            "exp", "exp", _X, 1,
+            value=_exp,
+            local_derivatives=lambda x, out: (out,),
+            check=None,
+            js=JavaScript("Math.exp(x)", "[out]"),
+            doc="f(x) = eˣ;  f′(x) = eˣ (= f)",
         ),
-        _prim(
-            "log",
-            1,
-            math.log,
-            lambda x, out: (1.0 / x,),
-            "f(x) = ln x for x > 0;  f′(x) = 1/x",
-            _check_log,
+        Primitive(
+            "log", "log", _X, 1,
+            value=math.log,
+            local_derivatives=lambda x, out: (1.0 / x,),
+            check=_check_log,
+            js=JavaScript(
+                "Math.log(x)",
+                "[1 / x]",
+                "x <= 0 ? `log: log(${x}) is undefined; log needs an argument > 0` : null",
+            ),
+            doc="f(x) = ln x for x > 0;  f′(x) = 1/x",
         ),
-        _prim(
-            "sin",
-            1,
-            math.sin,
-            lambda x, out: (math.cos(x),),
-            "f(x) = sin x;  f′(x) = cos x",
+        Primitive(
+            "sin", "sin", _X, 1,
+            value=math.sin,
+            local_derivatives=lambda x, out: (math.cos(x),),
+            check=None,
+            js=JavaScript("Math.sin(x)", "[Math.cos(x)]"),
+            doc="f(x) = sin x;  f′(x) = cos x",
         ),
-        _prim(
-            "cos",
-            1,
-            math.cos,
-            lambda x, out: (-math.sin(x),),
-            "f(x) = cos x;  f′(x) = −sin x",
+        Primitive(
+            "cos", "cos", _X, 1,
+            value=math.cos,
+            local_derivatives=lambda x, out: (-math.sin(x),),
+            check=None,
+            js=JavaScript("Math.cos(x)", "[-Math.sin(x)]"),
+            doc="f(x) = cos x;  f′(x) = −sin x",
         ),
-        _prim(
-            "tanh",
-            1,
-            math.tanh,
-            lambda x, out: (1.0 - out * out,),
-            "f(x) = tanh x;  f′(x) = 1 − tanh² x (= 1 − f²)",
+        Primitive(
+            "tanh", "tanh", _X, 1,
+            value=math.tanh,
+            local_derivatives=lambda x, out: (1.0 - out * out,),
+            check=None,
+            js=JavaScript("Math.tanh(x)", "[1 - out * out]"),
+            doc="f(x) = tanh x;  f′(x) = 1 − tanh² x (= 1 − f²)",
         ),
-        _prim(
-            "sigmoid",
-            1,
-            _sigmoid,
-            lambda x, out: (out * (1.0 - out),),
-            "f(x) = σ(x) = 1/(1 + e⁻ˣ);  f′(x) = σ(x)·(1 − σ(x)) (= f·(1 − f))",
+        Primitive(
+            "sigmoid", "sigmoid", _X, 1,
+            value=_sigmoid,
+            local_derivatives=lambda x, out: (out * (1.0 - out),),
+            check=None,
+            js=JavaScript(
+                "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
+                "[out * (1 - out)]",
+            ),
+            doc="f(x) = σ(x) = 1/(1 + e⁻ˣ);  f′(x) = σ(x)·(1 − σ(x)) (= f·(1 − f))",
         ),
-        _prim(
-            "relu",
-            1,
-            lambda x: x if x > 0 else 0.0,
-            lambda x, out: _ONE if x > 0 else _ZERO,
-            "f(x) = max(0, x);  f′(x) = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)",
+        Primitive(
+            "relu", "relu", _X, 1,
+            value=lambda x: x if x > 0 else 0.0,
+            local_derivatives=lambda x, out: _ONE if x > 0 else _ZERO,
+            check=None,
+            js=JavaScript("x > 0 ? x : 0", "[x > 0 ? 1 : 0]"),
+            doc="f(x) = max(0, x);  f′(x) = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)",
         ),
-        _prim(
-            "sqrt",
-            1,
-            math.sqrt,
-            _sqrt_partials,
-            "f(x) = √x for x ≥ 0;  f′(x) = 1/(2√x) (= 1/(2f); +∞ at 0)",
-            _check_sqrt,
+        Primitive(
+            "sqrt", "sqrt", _X, 1,
+            value=math.sqrt,
+            local_derivatives=_sqrt_derivative,
+            check=_check_sqrt,
+            js=JavaScript(
+                "Math.sqrt(x)",
+                "[out ? 0.5 / out : Infinity]",
+                "x < 0 ? `sqrt: sqrt(${x}) is not a real number; sqrt needs an argument >= 0` "
+                ": null",
+            ),
+            doc="f(x) = √x for x ≥ 0;  f′(x) = 1/(2√x) (= 1/(2f); +∞ at 0)",
         ),
     )
-}
-"""Every scalar primitive by symbol."""
+}  # fmt: skip
+"""Every scalar primitive by name."""
 
 UNARY_METHODS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt")
 """The primitives that `Value` and `Dual` expose as methods (`x.exp()`, `x.log()`, ...)."""
+
+
+def primitive_of(symbol: str, inputs: int) -> Primitive:
+    """The primitive a node with op `symbol` and that many graph inputs was made by.
+
+    Two symbols are shared: `-` is `subtract` with two inputs and `negate` with one, `**` is
+    `power` with two and `power_scalar` (a number exponent) with one.
+    """
+    for prim in PRIMITIVES.values():
+        if prim.symbol == symbol and prim.arity == inputs:
+            return prim
+    raise KeyError(f"no primitive has symbol {symbol!r} and {inputs} input(s)")

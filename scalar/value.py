@@ -19,9 +19,9 @@ from scalar.primitives import PRIMITIVES, Primitive
 
 _P = PRIMITIVES
 # + * relu are nearly every node of a neural net: bind their table entries once.
-_add_value, _add_partials = _P["+"].value, _P["+"].partials
-_mul_value, _mul_partials = _P["*"].value, _P["*"].partials
-_relu_value, _relu_partials = _P["relu"].value, _P["relu"].partials
+_add_value, _add_partials = _P["add"].value, _P["add"].local_derivatives
+_mul_value, _mul_partials = _P["multiply"].value, _P["multiply"].local_derivatives
+_relu_value, _relu_partials = _P["relu"].value, _P["relu"].local_derivatives
 _new = object.__new__
 
 
@@ -75,7 +75,7 @@ class Value:
     label: str
     id: int
     requires_grad: bool
-    exponent: float | None  # the n of `x ** n` (op "**n"), a parameter of the op; else None
+    exponent: float | None  # the n of `x ** n` (op "**", one input): a parameter; else None
     _i0: Value | None  # first input, None for a leaf
     _i1: Value | None  # second input, None for a leaf or a one-input op
     _d0: float | None  # d(self)/d(first input)
@@ -165,7 +165,7 @@ class Value:
         return node
 
     def __radd__(self, other: Any) -> Value:
-        return _apply2(_P["+"], "__radd__", self, other, reflected=True)
+        return _apply2(_P["add"], "__radd__", self, other, reflected=True)
 
     def __mul__(self, other: Any) -> Value:
         if other.__class__ is not Value:
@@ -186,37 +186,37 @@ class Value:
         return node
 
     def __rmul__(self, other: Any) -> Value:
-        return _apply2(_P["*"], "__rmul__", self, other, reflected=True)
+        return _apply2(_P["multiply"], "__rmul__", self, other, reflected=True)
 
     def __sub__(self, other: Any) -> Value:
-        return _apply2(_P["-"], "__sub__", self, other, reflected=False)
+        return _apply2(_P["subtract"], "__sub__", self, other, reflected=False)
 
     def __rsub__(self, other: Any) -> Value:
-        return _apply2(_P["-"], "__rsub__", self, other, reflected=True)
+        return _apply2(_P["subtract"], "__rsub__", self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Value:
-        return _apply2(_P["/"], "__truediv__", self, other, reflected=False)
+        return _apply2(_P["divide"], "__truediv__", self, other, reflected=False)
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _apply2(_P["/"], "__rtruediv__", self, other, reflected=True)
+        return _apply2(_P["divide"], "__rtruediv__", self, other, reflected=True)
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
-            return _apply2(_P["**"], "__pow__", self, other, reflected=False)
+            return _apply2(_P["power"], "__pow__", self, other, reflected=False)
         n = as_number(other)
         if n is None:
             raise operand_error("Value", "__pow__", _short(self), other, reflected=False)
         if isinstance(other, numbers.Integral):
             n = int(other)  # keep 2 as 2, so the graph reads x ** 2 rather than x ** 2.0
-        node = _apply1(_P["**n"], self, n)
+        node = _apply1(_P["power_scalar"], self, n)
         node.exponent = n
         return node
 
     def __rpow__(self, other: Any) -> Value:
-        return _apply2(_P["**"], "__rpow__", self, other, reflected=True)
+        return _apply2(_P["power"], "__rpow__", self, other, reflected=True)
 
     def __neg__(self) -> Value:
-        return _apply1(_P["neg"], self)
+        return _apply1(_P["negate"], self)
 
     # --- unary primitives ------------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ def _apply1(prim: Primitive, x: Value, *params: float) -> Value:
     out = prim.value(a, *params)
     node = _new(Value)
     node.data = out
-    (node._d0,) = prim.partials(a, *params, out)
+    (node._d0,) = prim.local_derivatives(a, *params, out)
     node._d1 = None
     node._i0 = x
     node._i1 = None
@@ -315,7 +315,7 @@ def _apply2(prim: Primitive, method: str, v: Value, other: Any, *, reflected: bo
     out = prim.value(a, b)
     node = _new(Value)
     node.data = out
-    node._d0, node._d1 = prim.partials(a, b, out)
+    node._d0, node._d1 = prim.local_derivatives(a, b, out)
     node._i0 = x
     node._i1 = y
     node.grad = 0.0

@@ -157,7 +157,7 @@ def test_constants_receive_nothing() -> None:
     steps = backward(y, 1.0, trace=True)
     assert k.grad == "untouched"
     assert [s.node for s in steps] == [y, x]
-    assert steps[0].partials == (Edge(x, 2.0, 2.0), Edge(k, 7.0, None))
+    assert steps[0].edges == (Edge(x, 2.0, 2.0), Edge(k, 7.0, None))
 
 
 def test_overwrite_semantics() -> None:
@@ -184,9 +184,9 @@ def test_trace_records_every_step_in_order() -> None:
     steps = backward(y, 1.0, trace=True)
     assert all(isinstance(s, Step) for s in steps)
     assert [(s.node, s.adjoint) for s in steps] == [(y, 1.0), (prod, 1.0), (x2, 2.0), (x1, 6.0)]
-    assert steps[0].partials == (Edge(prod, 1.0, 1.0), Edge(x1, 1.0, 1.0))
-    assert steps[1].partials == (Edge(x1, 5.0, 5.0), Edge(x2, 2.0, 2.0))
-    assert steps[2].partials == steps[3].partials == ()
+    assert steps[0].edges == (Edge(prod, 1.0, 1.0), Edge(x1, 1.0, 1.0))
+    assert steps[1].edges == (Edge(x1, 5.0, 5.0), Edge(x2, 2.0, 2.0))
+    assert steps[2].edges == steps[3].edges == ()
 
 
 def test_a_given_order_is_used() -> None:

@@ -43,7 +43,7 @@ def test_baydin_table_3_reverse_mode() -> None:
     # What each input received, edge by edge, in the order the pass sent it.
     sent: dict[str, list[float]] = {"x1": [], "x2": []}
     for step in steps:
-        for edge in step.partials:
+        for edge in step.edges:
             for name in sent:
                 if edge.input is v[name]:
                     sent[name].append(edge.partial_adjoint)
@@ -92,7 +92,7 @@ def test_fan_out_sums_partials() -> None:
     assert left.inputs == (a, a) and right.inputs == (a, a)
     for node in (left, right):
         (step,) = [s for s in steps if s.node is node]
-        assert [(e.input, e.local_derivative, e.partial_adjoint) for e in step.partials] == [
+        assert [(e.input, e.local_derivative, e.partial_adjoint) for e in step.edges] == [
             (a, 1.0, 1.0),
             (a, 1.0, 1.0),
         ]
@@ -157,7 +157,7 @@ def test_constants_get_no_adjoint() -> None:
     assert sorted(c.data for c in constants) == [2.0, 3.0]
     assert all(c.grad == 0.0 for c in constants)
     assert not any(s.node in constants for s in steps)
-    to_constants = [e for s in steps for e in s.partials if e.input in constants]
+    to_constants = [e for s in steps for e in s.edges if e.input in constants]
     assert len(to_constants) == 2
     assert all(e.partial_adjoint is None and e.local_derivative is not None for e in to_constants)
     assert x.grad == pytest.approx(2 * 3.0 * 1.5 + 2.0)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from autodiff import check_grad
 from scalar import PRIMITIVES, Dual, Value, jvp, numeric_grad
+from scalar.primitives import primitive_of
 
 SETTINGS = settings(max_examples=50, deadline=None)
 
@@ -31,20 +32,28 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-# symbol: (inputs, f on engine numbers (Value or Dual), f in plain math). Each engine function is
+# name: (inputs, f on engine numbers (Value or Dual), f in plain math). Each engine function is
 # written with the operators and methods a user writes, so the tests go through them.
 Case = tuple[st.SearchStrategy[tuple[float, ...]], Callable[..., Any], Callable[..., float]]
 CASES: dict[str, Case] = {
-    "+": (st.tuples(real(-10, 10), real(-10, 10)), lambda a, b: a + b, lambda a, b: a + b),
-    "-": (st.tuples(real(-10, 10), real(-10, 10)), lambda a, b: a - b, lambda a, b: a - b),
-    "*": (st.tuples(real(-10, 10), real(-10, 10)), lambda a, b: a * b, lambda a, b: a * b),
-    "/": (
+    "add": (st.tuples(real(-10, 10), real(-10, 10)), lambda a, b: a + b, lambda a, b: a + b),
+    "subtract": (
+        st.tuples(real(-10, 10), real(-10, 10)),
+        lambda a, b: a - b,
+        lambda a, b: a - b,
+    ),
+    "multiply": (
+        st.tuples(real(-10, 10), real(-10, 10)),
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+    ),
+    "divide": (
         st.tuples(real(-10, 10), away_from_zero(0.1, 10)),
         lambda a, b: a / b,
         lambda a, b: a / b,
     ),
-    "neg": (st.tuples(real(-10, 10)), lambda x: -x, lambda x: -x),
-    "**": (
+    "negate": (st.tuples(real(-10, 10)), lambda x: -x, lambda x: -x),
+    "power": (
         st.tuples(real(0.1, 5), real(-3, 3)),
         lambda a, b: a**b,
         lambda a, b: math.pow(a, b),
@@ -58,7 +67,7 @@ CASES: dict[str, Case] = {
     "relu": (st.tuples(away_from_zero(1e-3, 10)), lambda x: x.relu(), lambda x: max(0.0, x)),
     "sqrt": (st.tuples(real(1e-3, 100)), lambda x: x.sqrt(), math.sqrt),
 }
-# `**n` has a number exponent, a parameter of the op: drawn with its base below.
+# `power_scalar` has a number exponent, a parameter of the op: drawn with its base below.
 POW_NUMBER = st.one_of(
     st.tuples(real(0.1, 5), real(-3, 3)),  # positive base, any real exponent
     st.tuples(away_from_zero(0.1, 5), st.integers(-3, 4)),  # negative bases need integers
@@ -66,24 +75,25 @@ POW_NUMBER = st.one_of(
 
 
 def test_every_primitive_is_tested_and_documented() -> None:
-    assert set(PRIMITIVES) == set(CASES) | {"**n"}
-    for symbol, prim in PRIMITIVES.items():
-        assert prim.symbol == symbol
-        assert "f(" in prim.doc and ("′" in prim.doc or "∂f/∂" in prim.doc), symbol
+    assert set(PRIMITIVES) == set(CASES) | {"power_scalar"}
+    for name, prim in PRIMITIVES.items():
+        assert prim.name == name
+        assert primitive_of(prim.symbol, prim.arity) is prim
+        assert "f(" in prim.doc and ("′" in prim.doc or "∂f/∂" in prim.doc), name
 
 
-def check_primitive(symbol: str, xs: tuple[float, ...]) -> None:
-    _, engine, plain = CASES[symbol]
+def check_primitive(name: str, xs: tuple[float, ...]) -> None:
+    _, engine, plain = CASES[name]
     inputs = [Value(x) for x in xs]
     out = engine(*inputs)
-    assert out.op == symbol
+    assert out.op == PRIMITIVES[name].symbol
     assert out.inputs == tuple(inputs)
     # the value, against math
     assert out.data == pytest.approx(plain(*xs), rel=1e-12, abs=1e-300)
     # the reverse gradient, against central differences
     out.backward()
     grads = [v.grad for v in inputs]
-    check_grad(plain, xs, grads, rtol=1e-5, atol=1e-6, name=symbol)
+    check_grad(plain, xs, grads, rtol=1e-5, atol=1e-6, name=name)
     # the forward tangent along each axis, against the reverse gradient
     for i in range(len(xs)):
         direction = [1.0 if k == i else 0.0 for k in range(len(xs))]
@@ -92,12 +102,12 @@ def check_primitive(symbol: str, xs: tuple[float, ...]) -> None:
         assert tangent == pytest.approx(grads[i], rel=1e-12, abs=1e-300)
 
 
-@pytest.mark.parametrize("symbol", sorted(CASES))
-def test_primitive(symbol: str) -> None:
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_primitive(name: str) -> None:
     @SETTINGS
-    @given(CASES[symbol][0])
+    @given(CASES[name][0])
     def run(xs: tuple[float, ...]) -> None:
-        check_primitive(symbol, xs)
+        check_primitive(name, xs)
 
     run()
 
@@ -108,7 +118,7 @@ def test_power_with_a_number_exponent(case: tuple[float, float]) -> None:
     x, n = case
     v = Value(x)
     out = v**n
-    assert (out.op, out.exponent, out.inputs) == ("**n", n, (v,))
+    assert (out.op, out.exponent, out.inputs) == ("**", n, (v,))
     assert out.data == pytest.approx(math.pow(x, n), rel=1e-12)
     out.backward()
     check_grad(lambda x: math.pow(x, n), [x], [v.grad], rtol=1e-5, atol=1e-6, name=f"x**{n}")
@@ -165,7 +175,7 @@ def test_binary_ops_with_a_number_on_either_side(symbol: str) -> None:
     assert a.grad == pytest.approx(da)
     assert right.inputs[0] is a
     if symbol == "**":
-        assert right.op == "**n" and right.exponent == 3  # a number exponent is a parameter
+        assert right.op == "**" and right.exponent == 3  # a number exponent is a parameter
     else:
         assert right.inputs[1].data == 3.0 and not right.inputs[1].requires_grad
 

@@ -204,7 +204,7 @@ def test_every_partial_adjoint_has_its_inputs_dtype():
     s = ops.sigmoid(ops.cast(h, np.float32)) * Tensor(np.float32(2))  # float32 again
     loss = ops.summation(s * h)  # float64
     steps = loss.backward(trace=True)
-    edges = [e for step in steps for e in step.partials if e.partial_adjoint is not None]
+    edges = [e for step in steps for e in step.edges if e.partial_adjoint is not None]
     assert len(edges) >= 8
     for step in steps:
         assert step.adjoint.dtype == step.node.dtype, step.node.op

@@ -225,20 +225,20 @@ def test_trace_returns_one_step_per_node_with_partials_in_argument_order():
     assert all(isinstance(s, Step) for s in steps)
     assert [s.node for s in steps] == list(reversed(order))
     for step in steps:
-        assert len(step.partials) == len(step.node.inputs)
-        for edge, inp in zip(step.partials, step.node.inputs, strict=True):
+        assert len(step.edges) == len(step.node.inputs)
+        for edge, inp in zip(step.edges, step.node.inputs, strict=True):
             assert edge.input is inp
             assert edge.local_derivative is None
         np.testing.assert_array_equal(step.adjoint.numpy(), step.node.grad.numpy())
     by_node = {s.node.id: s for s in steps}
     m3a = order[2]  # (3a)·a: partials ȳ·a to 3a and ȳ·3a to a, in that order
-    (to_3a, to_a) = by_node[m3a.id].partials
+    (to_3a, to_a) = by_node[m3a.id].edges
     np.testing.assert_array_equal(to_3a.partial_adjoint.numpy(), [2.0])
     np.testing.assert_array_equal(to_a.partial_adjoint.numpy(), [6.0])
     neg = order[7]
-    np.testing.assert_array_equal(by_node[neg.id].partials[0].partial_adjoint.numpy(), [-1.0])
+    np.testing.assert_array_equal(by_node[neg.id].edges[0].partial_adjoint.numpy(), [-1.0])
     leaves = [s for s in steps if s.node.is_leaf()]
-    assert [s.partials for s in leaves] == [(), ()]
+    assert [s.edges for s in leaves] == [(), ()]
 
 
 def test_trace_marks_constant_inputs_with_no_partial():
@@ -246,7 +246,7 @@ def test_trace_marks_constant_inputs_with_no_partial():
     k = Tensor(np.array([3.0, 4.0]), requires_grad=False)
     steps = (x * k).sum().backward(trace=True)
     mul = next(s for s in steps if isinstance(s.node.op, ops.EWiseMul))
-    to_x, to_k = mul.partials
+    to_x, to_k = mul.edges
     assert to_x.input is x and to_k.input is k
     np.testing.assert_array_equal(to_x.partial_adjoint.numpy(), [3.0, 4.0])
     assert to_k.partial_adjoint is None

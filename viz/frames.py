@@ -87,7 +87,7 @@ def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Di
     so_far: dict[int, Any] = {}
     received: dict[int, list[Any]] = {}
     for step in steps[: k + 1]:
-        for m, edge in enumerate(step.partials):
+        for m, edge in enumerate(step.edges):
             if edge.partial_adjoint is None:
                 continue
             sent[step.node.id, m] = edge.partial_adjoint
@@ -165,11 +165,11 @@ def _terms(parts: list[Any]) -> str:
 def _frame_title(scene: Scene, step: Step, k: int, n: int) -> str:
     name = scene.name(step.node)
     head = f"reverse pass, step {k + 1} of {n}: {name} has adjoint {value(step.adjoint)}"
-    if not step.partials:
+    if not step.edges:
         return head + f"; {name} is a leaf, so that is its gradient"
     sends = [
         f"{value(e.partial_adjoint)} to {scene.name(e.input)}"
-        for e in step.partials
+        for e in step.edges
         if e.partial_adjoint is not None
     ]
     return head + ("; it sends " + ", ".join(sends) if sends else "; its inputs are constants")
@@ -280,6 +280,6 @@ def expression(scene: Scene, node: Any) -> str:
         return f"{args[0]} {op} {args[1]}"
     if len(args) == 1 and op.startswith("**"):
         return f"{args[0]}{op}"
-    if len(args) == 1 and op == "neg":
+    if len(args) == 1 and op == "-":
         return f"-{args[0]}"
     return f"{op}({', '.join(args)})"

@@ -53,10 +53,10 @@ def value(x: Any) -> str:
 
 
 def op_text(node: Any) -> str:
-    """The op as drawn: `str(op)`, with a number exponent written in (`**n` becomes `**2`)."""
+    """The op as drawn: `str(op)`, with a number exponent written in (`**` becomes `**2`)."""
     text = str(node.op)
     exponent = getattr(node, "exponent", None)
-    if exponent is not None and text == "**n":
+    if exponent is not None and text == "**":
         return f"**{number(exponent)}"
     return text
 

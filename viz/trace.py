@@ -95,7 +95,7 @@ def reverse_trace(
     # What each node received, listed by sender in creation order (v̄₋₁→₁ before v̄₋₁→₂).
     received: dict[int, list[tuple[int, str, Any]]] = {}
     for step in steps:
-        for edge in step.partials:
+        for edge in step.edges:
             if edge.partial_adjoint is not None:
                 sent = (
                     step.node.id,
@@ -122,7 +122,7 @@ def reverse_trace(
             )
             sums = f" = {numbers}" if len(got) > 1 else ""
             lines.append(f"{lhs} = {symbols}{sums} = {_num(adjoint)}")
-        for edge in step.partials if step is not None else ():
+        for edge in step.edges if step is not None else ():
             if edge.partial_adjoint is None:
                 continue
             i = name[edge.input.id]
@@ -195,9 +195,9 @@ def _expression(node: Any, args: list[str]) -> str:
     op = str(node.op)
     if op in _INFIX and len(args) == 2:
         return f"{args[0]} {_INFIX[op]} {args[1]}"
-    if op == "**n":
+    if op == "**" and len(args) == 1:
         return f"{args[0]} ** {_num(node.exponent)}"
-    if op == "neg":
+    if op == "-" and len(args) == 1:
         return f"−{args[0]}"
     if op == "sqrt":
         return f"√{args[0]}"
