@@ -30,6 +30,7 @@ from vector.data import (
     mnist_files,
     write_idx,
 )
+from vector.data.mnist_download import download
 
 TIMEOUT = 5.0
 SIZES = {"train": 12, "t10k": 5}
@@ -355,3 +356,20 @@ def test_real_fashion_mnist():
     # Fashion-MNIST is balanced: every one of the ten classes has 6000 / 1000 examples.
     assert np.bincount(y_train).tolist() == [6000] * 10
     assert np.bincount(y_test).tolist() == [1000] * 10
+
+
+def test_a_failed_download_leaves_the_destination_as_it_was(tmp_path, published, mirror):
+    """`download` on its own: a wrong digest keeps the old file and leaves no temporary."""
+    _, files, digests = published
+    name = "t10k-labels-idx1-ubyte.gz"
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    destination = folder / name
+    destination.write_bytes(b"the old file")
+    with pytest.raises(ChecksumError, match=f"{name} was not saved"):
+        download(f"{mirror.base_url}{name}", destination, "0" * 64, TIMEOUT)
+    assert destination.read_bytes() == b"the old file"
+    assert _contents(folder) == [name]
+    assert download(f"{mirror.base_url}{name}", destination, digests[name], TIMEOUT) == destination
+    assert destination.read_bytes() == files[name]
+    assert _contents(folder) == [name]
