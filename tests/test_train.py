@@ -13,6 +13,7 @@ import pytest
 import vector as ndl
 from vector import models, nn, optim, train
 from vector.data import FASHION_MNIST_DIR, DataLoader, NDArrayDataset, write_idx
+from vector.train.cli import TerminalProgress
 
 FILES = (
     ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -228,7 +229,7 @@ def test_progress_line_only_on_a_terminal() -> None:
             return True
 
     tty = Terminal()
-    progress = train.TerminalProgress(tty)
+    progress = TerminalProgress(tty)
     progress.label = "train 1/2"
     progress(1, 3)
     progress(3, 3)
@@ -236,7 +237,7 @@ def test_progress_line_only_on_a_terminal() -> None:
     assert tty.getvalue().startswith("\r[train 1/2] batch 1/3")
     assert "batch 3/3" in tty.getvalue()
     plain = io.StringIO()
-    quiet = train.TerminalProgress(plain)
+    quiet = TerminalProgress(plain)
     quiet(1, 3)
     quiet.clear()
     assert plain.getvalue() == ""
@@ -273,3 +274,19 @@ def test_short_training_on_generated_images_lowers_the_loss() -> None:
     images, labels = _images(np.random.default_rng(5), 2000, 28)
     losses = _short_run(images.reshape(2000, -1).astype(np.float32) / 255, labels)
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_checkpoint_errors_name_the_file_and_what_differs(tmp_path: Path) -> None:
+    saved = tmp_path / "model.npz"
+    np.random.seed(0)
+    train.save_model(saved, train.build_model("mlp", 5, 4, 3), {"hidden": 4})
+    other = train.build_model("mlp", 5, 6, 3)
+    with pytest.raises(train.CheckpointError) as info:
+        train.load_model(saved, other, {"hidden": 6})
+    assert info.value.differences == {"hidden": (4, 6)}
+    assert str(info.value).startswith(f"{saved}: ")
+    assert str(info.value).endswith("(saved with hidden=4; this model has hidden=6)")
+    with pytest.raises(FileNotFoundError):
+        train.load_model(tmp_path / "none.npz", other)
+    with pytest.raises(ValueError, match=r"momentum 0\.9 applies to SGD only"):
+        train.build_optimizer("adam", other.parameters(), 0.1, 0.9, 0.0)
