@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import vector as ndl
 from vector import models, nn, optim, train
 from vector.data import FASHION_MNIST_DIR, DataLoader, NDArrayDataset, write_idx
+from vector.train import cli
 from vector.train.cli import TerminalProgress
 
 FILES = (
@@ -175,6 +177,36 @@ def test_bad_options_exit_2(data_dir: Path, capsys) -> None:
     with pytest.raises(SystemExit) as info:
         train.main(["--model", "cnn"])
     assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        train.main(["--threads", "0"])
+    assert info.value.code == 2
+    assert "--threads: must be at least 1, got 0" in capsys.readouterr().err
+
+
+def _blas_threads() -> list[int]:
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize(("extra", "threads"), [((), 1), (("--threads", "2"), 2)])
+def test_threads_option_sets_the_blas_threads_during_the_run(
+    data_dir: Path, capsys, monkeypatch, extra: tuple[str, ...], threads: int
+) -> None:
+    seen: list[list[int]] = []
+
+    def recording_epoch(*args, **kwargs):
+        seen.append(_blas_threads())
+        return train.epoch(*args, **kwargs)
+
+    before = _blas_threads()
+    assert before, "numpy's BLAS is not visible to threadpoolctl"
+    with threadpool_limits(limits=3, user_api="blas"):  # neither the default nor the option
+        monkeypatch.setattr(cli, "epoch", recording_epoch)
+        code, _, err = _cli(capsys, *_options(data_dir, "--epochs", "1", *extra))
+        assert code == 0, err
+        assert f"; {threads} BLAS thread" in err
+        assert seen and all(pools == [threads] * len(before) for pools in seen), seen
+        assert _blas_threads() == [3] * len(before)  # restored when the run ends
+    assert _blas_threads() == before
 
 
 def _blobs(n: int, seed: int) -> NDArrayDataset:

@@ -8,7 +8,7 @@ Three modules, each readable on its own:
 
 - `vector.train.loop`: `epoch` (needle's hw2 loop), `build_model`, `build_optimizer`;
 - `vector.train.checkpoint`: `save_model` and `load_model` (`.npz` files);
-- `vector.train.cli`: the command `python -m vector.train` (options, rows, CSV log).
+- `vector.train.cli`: the command `python -m vector.train` (options, rows, CSV log, BLAS threads).
 """
 
 from vector.train.checkpoint import CheckpointError, load_model, save_model

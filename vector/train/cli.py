@@ -1,4 +1,4 @@
-"""`python -m vector.train`: options, the printed rows and the CSV log.
+"""`python -m vector.train`: options, the printed rows, the CSV log, and BLAS threads.
 
     python -m vector.train --dataset fashion-mnist --model two-layer --hidden 100 \\
         --optimizer sgd --lr 0.1 --batch-size 100 --epochs 10
@@ -9,6 +9,10 @@ CSV, `--save PATH`/`--load PATH` keep the model's tensors (parameters and BatchN
 statistics) in an `.npz` file. With `--epochs 0` the (loaded) model is only evaluated, in one row
 numbered 0. `--seed` seeds numpy's global generator before the model is built, so initial
 weights, shuffling and dropout — and therefore every number printed — repeat exactly.
+
+BLAS runs on `--threads` threads (default 1, set through threadpoolctl for this run only): these
+matrices are small, and BLAS threads competing for a busy machine's cores cost far more than they
+give.
 
 The loop itself is `vector.train.loop`; saving and loading are `vector.train.checkpoint`.
 """
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from vector.files import atomic_output
 from vector.train.checkpoint import CheckpointError, load_model, save_model
@@ -164,6 +169,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="train on the batches in file order, as the founding note's loop does",
     )
+    add("--threads", type=_positive_int, default=1, help="BLAS threads for the matrix products")
     add("--save", metavar="PATH", help="save the model (.npz) after each epoch")
     add("--load", metavar="PATH", help="start from a model saved by --save")
     add("--log", metavar="PATH", help="write the rows as CSV")
@@ -207,6 +213,11 @@ def _load(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     """Train and evaluate as `args` say, writing rows to `out` and notes to `err`."""
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        _run(args, out, err)
+
+
+def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     from vector.data import DataLoader
 
     if args.optimizer == "adam" and args.momentum:
@@ -225,9 +236,11 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
         args.optimizer, model.parameters(), args.lr, args.momentum, args.weight_decay
     )
     n_params = sum(p.size for p in model.parameters())
+    threads = f"{args.threads} BLAS thread{'s' if args.threads > 1 else ''}"
     print(
         f"{args.dataset}: {len(train_set)} train / {len(test_set)} test; {args.model} "
-        f"({n_params} parameters); {args.optimizer} lr {args.lr}, batch {args.batch_size}",
+        f"({n_params} parameters); {args.optimizer} lr {args.lr}, batch {args.batch_size}; "
+        f"{threads}",
         file=err,
     )
 
