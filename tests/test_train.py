@@ -3,8 +3,11 @@
 
 import csv
 import io
+import os
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +210,113 @@ def test_threads_option_sets_the_blas_threads_during_the_run(
         assert seen and all(pools == [threads] * len(before) for pools in seen), seen
         assert _blas_threads() == [3] * len(before)  # restored when the run ends
     assert _blas_threads() == before
+
+
+DIVERGED = re.compile(
+    r"python -m vector\.train: training diverged in epoch 1 at batch [1-6] of 6: "
+    r"the loss is (nan|inf|-inf); try a lower --lr than 1e\+09; "
+    r"--save (?P<save>\S+) was not written"
+)
+
+
+def test_divergence_stops_with_one_line_and_keeps_the_saved_model(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    saved, log = tmp_path / "model.npz", tmp_path / "log.csv"
+    saved.write_bytes(b"a model saved earlier")
+    argv = ["--data-dir", str(data_dir), "--model", "two-layer", "--hidden", "16"]
+    argv += ["--lr", "1e9", "--batch-size", "50", "--epochs", "3"]
+    argv += ["--save", str(saved), "--log", str(log)]
+    result = subprocess.run(
+        [sys.executable, "-m", "vector.train", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [cli.HEADER]  # no row of nan
+    described, stopped = result.stderr.splitlines()  # the run's description, then why it ended
+    assert described.startswith("fashion-mnist: 300 train / 100 test; two-layer")
+    match = DIVERGED.fullmatch(stopped)
+    assert match and match["save"] == str(saved), stopped
+    assert "Warning" not in result.stderr  # numpy's RuntimeWarnings are not printed
+    assert saved.read_bytes() == b"a model saved earlier"
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no log rows, no temporary files
+
+
+def test_a_diverging_resume_leaves_the_loaded_file_as_it_was(
+    data_dir: Path, tmp_path: Path, capsys
+) -> None:
+    saved = tmp_path / "model.npz"
+    argv = ["--data-dir", str(data_dir), "--model", "mlp-resnet", "--hidden", "16"]
+    argv += ["--batch-size", "50", "--save", str(saved)]
+    assert _cli(capsys, *argv, "--epochs", "1")[0] == 0
+    before = saved.read_bytes()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, err = _cli(capsys, *argv, "--load", str(saved), "--lr", "1e9", "--epochs", "2")
+    assert code == 1
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert out.splitlines() == [cli.HEADER]
+    assert err.splitlines()[-1].startswith("python -m vector.train: training diverged in epoch 1")
+    assert saved.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+
+
+def test_a_non_finite_test_loss_stops_the_run_too(
+    data_dir: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The last step of an epoch can make the weights non-finite with every training loss
+    finite; the test loss shows it, and the run stops before saving that epoch."""
+    evaluations = []
+
+    def epoch_whose_second_test_is_nan(loader, model, opt=None, **kwargs):
+        error, loss = train.epoch(loader, model, opt, **kwargs)
+        if opt is None:
+            evaluations.append(loss)
+            if len(evaluations) == 2:
+                return error, float("nan")
+        return error, loss
+
+    monkeypatch.setattr(cli, "epoch", epoch_whose_second_test_is_nan)
+    saved, log = tmp_path / "model.npz", tmp_path / "log.csv"
+    argv = _options(data_dir, "--epochs", "3", "--save", str(saved), "--log", str(log))
+    code, out, err = _cli(capsys, *argv)
+    assert code == 1
+    assert len(out.splitlines()) == 2  # the header and epoch 1
+    assert err.splitlines()[-1] == (
+        "python -m vector.train: training diverged in epoch 2 at its last batch: the test loss "
+        f"is nan; try a lower --lr than 0.01; --save {saved} still holds epoch 1's model"
+    )
+    assert [row["epoch"] for row in _rows(log)] == ["1"]
+    with np.load(saved) as archive:
+        assert all(np.isfinite(archive[name]).all() for name in archive.files if name != "_meta")
+
+
+def test_epoch_raises_diverged_before_the_step_that_would_spread_the_nan() -> None:
+    steps = []
+
+    class CountingSGD(optim.SGD):
+        def step(self) -> None:
+            steps.append(len(steps) + 1)
+            super().step()
+
+    np.random.seed(0)
+    model = models.TwoLayerNet(5, 8, 3)
+    opt = CountingSGD(model.parameters(), lr=1e9)
+    loader = DataLoader(_blobs(200, 2), batch_size=10)
+    with np.errstate(all="ignore"):
+        with pytest.raises(train.Diverged) as info:
+            train.epoch(loader, model, opt)
+        error, _ = train.epoch(loader, model)  # evaluating reports what it finds, raising nothing
+    assert 0 <= error <= 1
+    stop = info.value
+    assert isinstance(stop, FloatingPointError)
+    assert stop.batches == 20 and 1 < stop.batch <= 20
+    assert not np.isfinite(stop.loss)
+    assert steps == list(range(1, stop.batch))  # every batch before it stepped, it did not
+    assert str(stop) == f"the training loss is {stop.loss} at batch {stop.batch} of 20"
 
 
 def _blobs(n: int, seed: int) -> NDArrayDataset:

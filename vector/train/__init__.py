@@ -6,9 +6,9 @@
 
 Three modules, each readable on its own:
 
-- `vector.train.loop`: `epoch` (needle's hw2 loop), `build_model`, `build_optimizer`;
+- `vector.train.loop`: `epoch` (needle's hw2 loop), `build_model`, `build_optimizer`, `Diverged`;
 - `vector.train.checkpoint`: `save_model` and `load_model` (`.npz` files);
-- `vector.train.cli`: the command `python -m vector.train` (options, rows, CSV log, BLAS threads).
+- `vector.train.cli`: the command `python -m vector.train` (options, rows, CSV log, threads).
 """
 
 from vector.train.checkpoint import CheckpointError, load_model, save_model
@@ -17,6 +17,7 @@ from vector.train.loop import (
     MODELS,
     NUM_CLASSES,
     OPTIMIZERS,
+    Diverged,
     build_model,
     build_optimizer,
     epoch,
@@ -27,6 +28,7 @@ __all__ = [
     "NUM_CLASSES",
     "OPTIMIZERS",
     "CheckpointError",
+    "Diverged",
     "build_model",
     "build_optimizer",
     "epoch",

@@ -12,7 +12,8 @@ weights, shuffling and dropout — and therefore every number printed — repeat
 
 BLAS runs on `--threads` threads (default 1, set through threadpoolctl for this run only): these
 matrices are small, and BLAS threads competing for a busy machine's cores cost far more than they
-give.
+give. A loss that stops being finite ends the run with one line naming the epoch and the batch,
+exit status 1, and `--save` left as the last good epoch wrote it.
 
 The loop itself is `vector.train.loop`; saving and loading are `vector.train.checkpoint`.
 """
@@ -20,6 +21,7 @@ The loop itself is `vector.train.loop`; saving and loading are `vector.train.che
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -32,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from vector.files import atomic_output
 from vector.train.checkpoint import CheckpointError, load_model, save_model
-from vector.train.loop import MODELS, OPTIMIZERS, build_model, build_optimizer, epoch
+from vector.train.loop import MODELS, OPTIMIZERS, Diverged, build_model, build_optimizer, epoch
 
 __all__ = [
     "CSV_HEADER",
@@ -50,6 +52,10 @@ CSV_HEADER = "epoch,train_loss,train_error,test_loss,test_error,seconds"
 
 class UsageError(Exception):
     """A problem the user can fix (missing data, a mismatched checkpoint): one line, exit 2."""
+
+
+class DivergedRun(Exception):
+    """The loss stopped being finite: one line saying where and what to try, exit 1."""
 
 
 # ------------------------------------------------------------------------------------ output
@@ -211,6 +217,20 @@ def _load(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> None:
         raise UsageError(f"--load {args.load}: {error.reason}{hint}") from None
 
 
+def _diverged(args: argparse.Namespace, number: int, where: str, what: str) -> DivergedRun:
+    """The one line that ends a diverging run, naming where, what, and what to try."""
+    if not args.save:
+        kept = ""
+    elif number == 1:
+        kept = f"; --save {args.save} was not written"
+    else:
+        kept = f"; --save {args.save} still holds epoch {number - 1}'s model"
+    return DivergedRun(
+        f"training diverged in epoch {number} {where}: {what}; "
+        f"try a lower --lr than {args.lr:g}{kept}"
+    )
+
+
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     """Train and evaluate as `args` say, writing rows to `out` and notes to `err`."""
     with threadpool_limits(limits=args.threads, user_api="blas"):
@@ -258,22 +278,36 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
         if args.save:
             save_model(args.save, model, meta)
 
-    if args.epochs == 0:
-        start = time.perf_counter()
-        progress.label = "evaluate train"
-        train_error, train_loss = epoch(train_loader, model, progress=progress)
-        progress.label = "evaluate test"
-        test_error, test_loss = epoch(test_loader, model, progress=progress)
-        report((0, train_loss, train_error, test_loss, test_error, time.perf_counter() - start))
-        return
-    for number in range(1, args.epochs + 1):
-        start = time.perf_counter()
-        progress.label = f"train {number}/{args.epochs}"
-        train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
-        progress.label = f"test {number}/{args.epochs}"
-        test_error, test_loss = epoch(test_loader, model, progress=progress)
-        seconds = time.perf_counter() - start
-        report((number, train_loss, train_error, test_loss, test_error, seconds))
+    # Every loss is checked (below and in `epoch`), so numpy's overflow warnings on the way to a
+    # nan would only repeat, less precisely, the one line a diverging run ends with.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if args.epochs == 0:
+            start = time.perf_counter()
+            progress.label = "evaluate train"
+            train_error, train_loss = epoch(train_loader, model, progress=progress)
+            progress.label = "evaluate test"
+            test_error, test_loss = epoch(test_loader, model, progress=progress)
+            report((0, train_loss, train_error, test_loss, test_error, time.perf_counter() - start))
+            return
+        for number in range(1, args.epochs + 1):
+            start = time.perf_counter()
+            progress.label = f"train {number}/{args.epochs}"
+            try:
+                train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
+            except Diverged as stop:
+                progress.clear()
+                of = f" of {stop.batches}" if stop.batches else ""
+                where = f"at batch {stop.batch}{of}"
+                raise _diverged(args, number, where, f"the loss is {stop.loss}") from None
+            progress.label = f"test {number}/{args.epochs}"
+            test_error, test_loss = epoch(test_loader, model, progress=progress)
+            if not math.isfinite(test_loss):
+                # The epoch's last step turned finite weights into non-finite ones.
+                progress.clear()
+                where = "at its last batch"
+                raise _diverged(args, number, where, f"the test loss is {test_loss}")
+            seconds = time.perf_counter() - start
+            report((number, train_loss, train_error, test_loss, test_error, seconds))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -284,6 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"python -m vector.train: {error}", file=sys.stderr)
         return 2
+    except DivergedRun as error:
+        print(f"python -m vector.train: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # writing --save or --log failed part-way
         print(f"python -m vector.train: {error}", file=sys.stderr)
         return 1

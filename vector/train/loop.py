@@ -6,12 +6,14 @@
     test_error, test_loss = epoch(test_loader, model)  # evaluates
 
 `epoch` is needle's hw2 `epoch`: softmax loss, one optimiser step per batch, error rate and mean
-loss over the examples.
+loss over the examples. It stops at the first batch whose training loss is not finite (raising
+`Diverged`) instead of carrying on with `nan` weights.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -22,6 +24,7 @@ __all__ = [
     "MODELS",
     "NUM_CLASSES",
     "OPTIMIZERS",
+    "Diverged",
     "build_model",
     "build_optimizer",
     "epoch",
@@ -32,6 +35,18 @@ OPTIMIZERS = ("sgd", "adam")
 NUM_CLASSES = 10  # MNIST and Fashion-MNIST
 
 Progress = Callable[[int, int], None]
+
+
+class Diverged(FloatingPointError):
+    """The training loss of batch `batch` (counted from 1, of `batches`; 0 when the loader has no
+    length) is `loss`, which is not finite; that batch took no optimiser step."""
+
+    def __init__(self, batch: int, batches: int, loss: float) -> None:
+        self.batch = batch
+        self.batches = batches
+        self.loss = loss
+        of = f" of {batches}" if batches else ""
+        super().__init__(f"the training loss is {loss} at batch {batch}{of}")
 
 
 def epoch(
@@ -47,6 +62,9 @@ def epoch(
     it, the model is evaluated (eval mode, no graph recorded). Batches are `(X, y)`; X with more
     than two axes is flattened to one row per example. `progress(done, total)` is called after
     each batch (total is 0 when the loader has no length).
+
+    Raises Diverged when training meets a loss that is nan or infinite, before that batch's step:
+    every later step would only spread the nan through the weights.
     """
     loss_fn = nn.SoftmaxLoss()
     training = opt is not None
@@ -66,7 +84,10 @@ def epoch(
                 X = X.reshape((X.shape[0], -1))
             logits = model(X)
             loss = loss_fn(logits, y)
+            loss_value = float(loss.numpy())  # a scalar: checking it costs nothing
             if training:
+                if not math.isfinite(loss_value):
+                    raise Diverged(done, total, loss_value)
                 opt.reset_grad()
                 # The gradient's own graph is only needed for higher-order derivatives.
                 loss.backward(create_graph=False)
@@ -74,7 +95,7 @@ def epoch(
             labels = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
             n = labels.shape[0]
             errors += int(np.count_nonzero(logits.numpy().argmax(axis=1) != labels))
-            loss_sum += float(loss.numpy()) * n
+            loss_sum += loss_value * n
             count += n
             if progress is not None:
                 progress(done, total)
