@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vector_helpers import write_mnist
 
 from vector.data import (
     DATASETS,
@@ -33,22 +34,6 @@ from vector.data import (
 from vector.data.mnist_download import download
 
 TIMEOUT = 5.0
-SIZES = {"train": 12, "t10k": 5}
-
-
-def _make_mnist(folder: Path, seed: int = 0) -> dict[str, np.ndarray]:
-    """Write the four files of a tiny MNIST-format dataset; return the arrays by file name."""
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for prefix, n in SIZES.items():
-        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        arrays[f"{prefix}-images-idx3-ubyte.gz"] = images
-        arrays[f"{prefix}-labels-idx1-ubyte.gz"] = labels
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, array in arrays.items():
-        write_idx(folder / name, array)
-    return arrays
 
 
 def _contents(folder: Path) -> list[str]:
@@ -108,7 +93,7 @@ class Mirror:
 @pytest.fixture
 def published(tmp_path) -> tuple[dict[str, np.ndarray], dict[str, bytes], dict[str, str]]:
     """A generated 'published' MNIST: arrays, file bytes and SHA-256 digests by file name."""
-    arrays = _make_mnist(tmp_path / "published")
+    arrays = write_mnist(tmp_path / "published")
     files = {name: (tmp_path / "published" / name).read_bytes() for name in arrays}
     digests = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
     return arrays, files, digests
@@ -307,7 +292,7 @@ def test_fashion_mnist_missing_is_one_clear_line(tmp_path):
 
 
 def test_fashion_mnist_from_a_data_dir(tmp_path):
-    arrays = _make_mnist(tmp_path)
+    arrays = write_mnist(tmp_path)
     X_train, y_train, X_test, y_test = load_fashion_mnist(tmp_path)
     assert X_train.shape == (12, 784)
     np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte.gz"])
@@ -317,7 +302,7 @@ def test_fashion_mnist_from_a_data_dir(tmp_path):
 
 def test_load_datasets(tmp_path, published, mirror):
     _, _, digests = published
-    _make_mnist(tmp_path / "fashion", seed=1)
+    write_mnist(tmp_path / "fashion", seed=1)
     train, test = load_datasets("fashion-mnist", tmp_path / "fashion", train_transforms=[abs])
     assert isinstance(train, MNISTDataset)
     assert (len(train), len(test)) == (12, 5)
