@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vector_helpers import write_mnist
 
 from vector.data import (
     DataLoader,
@@ -11,7 +12,6 @@ from vector.data import (
     MNISTDataset,
     NDArrayDataset,
     RandomFlipHorizontal,
-    write_idx,
 )
 
 
@@ -23,11 +23,10 @@ def _first_field(loader: DataLoader) -> list[list[int]]:
     return [batch[0].numpy().tolist() for batch in loader]
 
 
-def _mnist_files(folder: Path, n: int = 10) -> tuple[Path, Path]:
-    rng = np.random.default_rng(1)
-    images = write_idx(folder / "img.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-    labels = write_idx(folder / "lab.gz", rng.integers(0, 10, n, dtype=np.uint8))
-    return images, labels
+def _mnist_files(folder: Path) -> tuple[Path, Path]:
+    """Ten random 28×28 images and their labels."""
+    write_mnist(folder, {"train": 10}, seed=1)
+    return folder / "train-images-idx3-ubyte.gz", folder / "train-labels-idx1-ubyte.gz"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vector_helpers import write_mnist
 
 from vector.data import (
     DATASETS,
@@ -30,24 +31,9 @@ from vector.data import (
     mnist_files,
     write_idx,
 )
+from vector.data.mnist_download import download
 
 TIMEOUT = 5.0
-SIZES = {"train": 12, "t10k": 5}
-
-
-def _make_mnist(folder: Path, seed: int = 0) -> dict[str, np.ndarray]:
-    """Write the four files of a tiny MNIST-format dataset; return the arrays by file name."""
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for prefix, n in SIZES.items():
-        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-        arrays[f"{prefix}-images-idx3-ubyte.gz"] = images
-        arrays[f"{prefix}-labels-idx1-ubyte.gz"] = labels
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, array in arrays.items():
-        write_idx(folder / name, array)
-    return arrays
 
 
 def _contents(folder: Path) -> list[str]:
@@ -107,7 +93,7 @@ class Mirror:
 @pytest.fixture
 def published(tmp_path) -> tuple[dict[str, np.ndarray], dict[str, bytes], dict[str, str]]:
     """A generated 'published' MNIST: arrays, file bytes and SHA-256 digests by file name."""
-    arrays = _make_mnist(tmp_path / "published")
+    arrays = write_mnist(tmp_path / "published")
     files = {name: (tmp_path / "published" / name).read_bytes() for name in arrays}
     digests = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
     return arrays, files, digests
@@ -306,7 +292,7 @@ def test_fashion_mnist_missing_is_one_clear_line(tmp_path):
 
 
 def test_fashion_mnist_from_a_data_dir(tmp_path):
-    arrays = _make_mnist(tmp_path)
+    arrays = write_mnist(tmp_path)
     X_train, y_train, X_test, y_test = load_fashion_mnist(tmp_path)
     assert X_train.shape == (12, 784)
     np.testing.assert_array_equal(y_train, arrays["train-labels-idx1-ubyte.gz"])
@@ -316,7 +302,7 @@ def test_fashion_mnist_from_a_data_dir(tmp_path):
 
 def test_load_datasets(tmp_path, published, mirror):
     _, _, digests = published
-    _make_mnist(tmp_path / "fashion", seed=1)
+    write_mnist(tmp_path / "fashion", seed=1)
     train, test = load_datasets("fashion-mnist", tmp_path / "fashion", train_transforms=[abs])
     assert isinstance(train, MNISTDataset)
     assert (len(train), len(test)) == (12, 5)
@@ -355,3 +341,20 @@ def test_real_fashion_mnist():
     # Fashion-MNIST is balanced: every one of the ten classes has 6000 / 1000 examples.
     assert np.bincount(y_train).tolist() == [6000] * 10
     assert np.bincount(y_test).tolist() == [1000] * 10
+
+
+def test_a_failed_download_leaves_the_destination_as_it_was(tmp_path, published, mirror):
+    """`download` on its own: a wrong digest keeps the old file and leaves no temporary."""
+    _, files, digests = published
+    name = "t10k-labels-idx1-ubyte.gz"
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    destination = folder / name
+    destination.write_bytes(b"the old file")
+    with pytest.raises(ChecksumError, match=f"{name} was not saved"):
+        download(f"{mirror.base_url}{name}", destination, "0" * 64, TIMEOUT)
+    assert destination.read_bytes() == b"the old file"
+    assert _contents(folder) == [name]
+    assert download(f"{mirror.base_url}{name}", destination, digests[name], TIMEOUT) == destination
+    assert destination.read_bytes() == files[name]
+    assert _contents(folder) == [name]

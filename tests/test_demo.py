@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +16,6 @@ import pytest
 import viz
 from examples import demo, fashion, graphs, pictures
 from viz.render import DOT_MISSING
-
-HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the graphviz program `dot` is not installed")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -58,7 +54,7 @@ def assert_png(path: Path) -> None:
     assert len(data) > 5_000, path  # a drawn graph, not an empty canvas
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_writes_every_picture_and_names_each_file(run: Run) -> None:
     written = sorted(str(p.relative_to(run.out)) for p in run.out.rglob("*") if p.is_file())
     assert written == sorted(EXPECTED)
@@ -118,7 +114,7 @@ def test_pictures_go_to_out_by_default() -> None:
     assert demo.parse([]).out == Path("out")
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_docs_images_are_small_pngs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     demo.main(["--docs", str(tmp_path)])
     printed = capsys.readouterr().out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from vector_helpers import REPO, load_seed_module, one_hot, two_layer_grads
+from vector_helpers import REPO, one_hot, two_layer_grads
 
 from vector import Tensor
 
@@ -63,10 +63,9 @@ def test_the_hand_derived_gradients_are_right():
     np.testing.assert_allclose(gx, nx, rtol=1e-6, atol=1e-8)
 
 
-def test_one_epoch_matches_numpy_to_float32_precision():
-    seed = load_seed_module()
+def test_one_epoch_matches_numpy_to_float32_precision(seed_module):
     X, y, W1, W2 = _problem()
-    got1, got2 = seed.nn_epoch(X, y, Tensor(W1), Tensor(W2), lr=LR, batch=BATCH)
+    got1, got2 = seed_module.nn_epoch(X, y, Tensor(W1), Tensor(W2), lr=LR, batch=BATCH)
     want1, want2 = numpy_epoch(X, y, W1, W2)
     assert isinstance(got1, Tensor) and isinstance(got2, Tensor)
     assert got1.dtype == np.float32 and got2.dtype == np.float32
@@ -77,24 +76,22 @@ def test_one_epoch_matches_numpy_to_float32_precision():
     assert _loss(X, y, want1, want2) < _loss(X, y, W1, W2)
 
 
-def test_several_epochs_stay_with_numpy():
-    seed = load_seed_module()
+def test_several_epochs_stay_with_numpy(seed_module):
     X, y, W1, W2 = _problem(1)
     t1, t2 = Tensor(W1), Tensor(W2)
     n1, n2 = W1, W2
     for _ in range(3):
-        t1, t2 = seed.nn_epoch(X, y, t1, t2, lr=LR, batch=BATCH)
+        t1, t2 = seed_module.nn_epoch(X, y, t1, t2, lr=LR, batch=BATCH)
         n1, n2 = numpy_epoch(X, y, n1, n2)
     np.testing.assert_allclose(t1.numpy(), n1, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(t2.numpy(), n2, rtol=1e-4, atol=1e-5)
 
 
-def test_weights_and_grads_stay_float32_throughout():
+def test_weights_and_grads_stay_float32_throughout(seed_module):
     """Every weight Tensor the loop makes, and the gradient each one receives, is float32."""
-    seed = load_seed_module()
     X, y, W1, W2 = _problem(2)
     made: list[Tensor] = []
-    real = seed.Tensor
+    real = seed_module.Tensor
 
     def recording(*args, **kwargs):
         t = real(*args, **kwargs)
@@ -102,11 +99,11 @@ def test_weights_and_grads_stay_float32_throughout():
         return t
 
     first = [Tensor(W1), Tensor(W2)]
-    seed.Tensor = recording
+    seed_module.Tensor = recording
     try:
-        seed.nn_epoch(X, y, *first, lr=LR, batch=BATCH)
+        seed_module.nn_epoch(X, y, *first, lr=LR, batch=BATCH)
     finally:
-        seed.Tensor = real
+        seed_module.Tensor = real
     weights = first + [t for t in made if t.shape in ((DIM, HIDDEN), (HIDDEN, CLASSES))]
     steps = N // BATCH
     assert len(weights) == 2 * (steps + 1)

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from vector_helpers import load_seed_module, one_hot, two_layer_grads
+from vector_helpers import one_hot, two_layer_grads
 
 import vector
 from autodiff import Step, numeric_grad
@@ -409,10 +409,9 @@ def test_lazy_grads_use_the_values_of_the_pass_not_later_updates():
     np.testing.assert_allclose(w2.grad.numpy(), g2, rtol=1e-12)
 
 
-def test_the_seed_loop_never_computes_the_batch_grad():
-    seed = load_seed_module()
+def test_the_seed_loop_never_computes_the_batch_grad(seed_module):
     computed = []
-    real_tensor = seed.Tensor
+    real_tensor = seed_module.Tensor
 
     def recording(*args, **kwargs):
         t = real_tensor(*args, **kwargs)
@@ -424,11 +423,11 @@ def test_the_seed_loop_never_computes_the_batch_grad():
     y = rng.integers(0, 3, 100).astype(np.uint8)
     w1 = Tensor((rng.standard_normal((8, 6)) / np.sqrt(6)).astype(np.float32))
     w2 = Tensor((rng.standard_normal((6, 3)) / np.sqrt(3)).astype(np.float32))
-    seed.Tensor = recording
+    seed_module.Tensor = recording
     try:
-        seed.nn_epoch(X, y, w1, w2, lr=0.1, batch=50)
+        seed_module.nn_epoch(X, y, w1, w2, lr=0.1, batch=50)
     finally:
-        seed.Tensor = real_tensor
+        seed_module.Tensor = real_tensor
     batches = [t for t in computed if t.shape == (50, 8)]
     assert len(batches) == 2
     for x in batches:

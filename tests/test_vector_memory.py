@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from vector_helpers import load_seed_module, one_hot
+from vector_helpers import one_hot
 
 from vector import Tensor, ops
 
@@ -56,13 +56,12 @@ def _run(step: Callable[[int], None]) -> list[int]:
     return counts
 
 
-def test_the_seed_loop_keeps_a_flat_count_of_live_tensors():
-    seed = load_seed_module()
+def test_the_seed_loop_keeps_a_flat_count_of_live_tensors(seed_module):
     batch = 20
 
     def step(k: int) -> None:
         rows = slice(k * batch, (k + 1) * batch)
-        weights[:] = seed.nn_epoch(X[rows], y[rows], *weights, lr=0.1, batch=batch)
+        weights[:] = seed_module.nn_epoch(X[rows], y[rows], *weights, lr=0.1, batch=batch)
 
     with _no_cyclic_gc():
         before = Tensor.live

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,10 +12,6 @@ import viz
 from scalar.value import Value
 
 RENDER = sys.modules["viz.render"]  # the module; `viz.render` is the function
-
-needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None, reason="the graphviz program `dot` is not installed"
-)
 
 
 def graph() -> Value:
@@ -36,7 +31,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_render_png_and_svg(tmp_path: Path) -> None:
     y = graph()
     y.backward()
@@ -50,7 +45,7 @@ def test_render_png_and_svg(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == [] and leftovers(tmp_path / "sub") == []
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_backward_frames_writes_one_png_per_step_in_order(tmp_path: Path) -> None:
     (tmp_path / "step-009.png").write_bytes(b"stale frame of an earlier, longer pass")
     (tmp_path / "notes.txt").write_text("not ours")
@@ -64,7 +59,7 @@ def test_backward_frames_writes_one_png_per_step_in_order(tmp_path: Path) -> Non
     assert leftovers(tmp_path) == []
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_node_step_renders(tmp_path: Path) -> None:
     y = graph()
     y.backward()

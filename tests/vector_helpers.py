@@ -1,5 +1,6 @@
 """Shared checks for the vector engine's tests: gradients by central differences, the JVP/VJP
-dot-product test, input generators, and the founding note's 2-layer network done by hand in numpy.
+dot-product test, input generators, small MNIST-format datasets, and the founding note's 2-layer
+network done by hand in numpy. (Shared fixtures are in `conftest.py`.)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 import vector
 from autodiff import check_grad
 from vector import Tensor, ops
+from vector.data import write_idx
 from vector.ops.matmul import MatMul
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,6 +37,44 @@ def load_seed_module() -> ModuleType:
 def labelled(rows: Sequence[tuple]) -> list:
     """pytest params named by the strings in each row (its label, op name, message fragment)."""
     return [pytest.param(*row, id=" ".join(x for x in row if isinstance(x, str))) for row in rows]
+
+
+# ------------------------------------------------------------------------ MNIST-format files
+def noisy_prototypes(rng: np.random.Generator, n: int, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """n uint8 images (n, side, side) of ten fixed class prototypes plus noise, and their labels:
+    learnable, but not instantly."""
+    prototypes = np.random.default_rng(99).integers(0, 256, (10, side, side))
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    noisy = prototypes[labels] + rng.normal(0, 60, (n, side, side))
+    return np.clip(noisy, 0, 255).astype(np.uint8), labels
+
+
+def write_mnist(
+    folder: Path,
+    sizes: dict[str, int] | None = None,
+    *,
+    seed: int = 0,
+    side: int = 28,
+    learnable: bool = False,
+) -> dict[str, np.ndarray]:
+    """Write an MNIST-format dataset into `folder` (created if needed): for each `prefix: n` of
+    `sizes` (default train 12, t10k 5), `{prefix}-images-idx3-ubyte.gz` with n uint8 images of
+    side × side and `{prefix}-labels-idx1-ubyte.gz` with n labels in 0..9. Pixels are uniformly
+    random, or `noisy_prototypes` when `learnable`. Returns the arrays by file name."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for prefix, n in (sizes or {"train": 12, "t10k": 5}).items():
+        if learnable:
+            images, labels = noisy_prototypes(rng, n, side)
+        else:
+            images = rng.integers(0, 256, size=(n, side, side), dtype=np.uint8)
+            labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        arrays[f"{prefix}-images-idx3-ubyte.gz"] = images
+        arrays[f"{prefix}-labels-idx1-ubyte.gz"] = labels
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        write_idx(folder / name, array)
+    return arrays
 
 
 # ------------------------------------------------------------------------------------- inputs

@@ -10,14 +10,11 @@ and the IDX files that MNIST and Fashion-MNIST come in.
 from vector.data.datasets import Dataset, MNISTDataset, NDArrayDataset, parse_mnist
 from vector.data.idx import IDXError, read_idx, write_idx
 from vector.data.loader import DataLoader
+from vector.data.mnist_download import MNIST_BASE_URL, MNIST_SHA256, ChecksumError, DownloadError
 from vector.data.sources import (
     DATASETS,
     FASHION_MNIST_DIR,
-    MNIST_BASE_URL,
     MNIST_FILENAMES,
-    MNIST_SHA256,
-    ChecksumError,
-    DownloadError,
     MNISTFiles,
     fashion_mnist_files,
     load_datasets,

@@ -3,6 +3,7 @@
 Both datasets ship as the same four gzip-compressed IDX files (`MNIST_FILENAMES`). The loaders
 return either arrays (`load_fashion_mnist`, `load_mnist`: X float32 (N, 784) in [0, 1], y uint8)
 or a (train, test) pair of `MNISTDataset`s (`load_datasets`, what `python -m vector.train` uses).
+Missing MNIST files are fetched by `vector.data.mnist_download`.
 
 A data folder may hold each file compressed (`train-images-idx3-ubyte.gz`) or already decompressed
 (`train-images-idx3-ubyte`); the reader tells them apart by content.
@@ -10,13 +11,7 @@ A data folder may hold each file compressed (`train-images-idx3-ubyte.gz`) or al
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -24,16 +19,12 @@ from typing import NamedTuple
 import numpy as np
 
 from vector.data.datasets import MNISTDataset, Transforms, parse_mnist
-from vector.files import atomic_output
+from vector.data.mnist_download import MNIST_BASE_URL, MNIST_SHA256, download_missing
 
 __all__ = [
     "DATASETS",
     "FASHION_MNIST_DIR",
-    "MNIST_BASE_URL",
     "MNIST_FILENAMES",
-    "MNIST_SHA256",
-    "ChecksumError",
-    "DownloadError",
     "MNISTFiles",
     "fashion_mnist_files",
     "load_datasets",
@@ -45,26 +36,8 @@ __all__ = [
 #: Where Debian's `dataset-fashion-mnist` package installs the four files.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
-#: The public MNIST mirror (Google Cloud Storage, CVDF) that TensorFlow Datasets downloads from.
-MNIST_BASE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
-
-#: SHA-256 of the four MNIST archives, as recorded by TensorFlow Datasets in
-#: tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt (for the URLs under
-#: MNIST_BASE_URL; sizes 9912422, 28881, 1648877 and 4542 bytes). The same digests appear in many
-#: independent projects that pin these files.
-MNIST_SHA256: dict[str, str] = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
-
 #: Names of the datasets `load_datasets` knows, as `python -m vector.train --dataset` spells them.
 DATASETS = ("fashion-mnist", "mnist")
-
-# A download larger than this is no MNIST file; stop instead of filling the disk.
-_MAX_DOWNLOAD_BYTES = 64 * 2**20
-_CHUNK = 2**16
 
 
 class MNISTFiles(NamedTuple):
@@ -83,14 +56,6 @@ MNIST_FILENAMES: tuple[str, str, str, str] = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
-
-
-class DownloadError(OSError):
-    """A file could not be fetched: the message names the URL and the reason."""
-
-
-class ChecksumError(DownloadError):
-    """A downloaded file's SHA-256 differs from the expected one; nothing was saved."""
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -134,14 +99,10 @@ def mnist_files(
 ) -> MNISTFiles:
     """Locate the four MNIST files in `data_dir`, downloading the missing ones if `download`.
 
-    A file already present (compressed or not) is used as it is and never fetched again. A missing
-    one is fetched once from `base_url + name` (no retries; `timeout` seconds per network
-    operation), its SHA-256 checked against `checksums[name]` while it streams into a temporary
-    file in `data_dir`, and only then renamed into place. On any failure that temporary file is
-    removed, so `data_dir` holds only complete, verified files (those fetched before the failure
-    stay, and are not fetched again next time); `data_dir` itself is created when needed and
-    removed again if a failed download leaves it empty. With `verbose`, each download is announced
-    on stderr.
+    A file already present (compressed or not) is used as it is and never fetched again. The
+    missing ones are fetched by `vector.data.mnist_download.download_missing` (the keyword
+    arguments go to it): each checked against its SHA-256 and renamed into place only when
+    complete, so `data_dir` holds only verified files whatever fails.
 
     Raises:
         FileNotFoundError: files are missing and `download` is False.
@@ -157,75 +118,17 @@ def mnist_files(
             "allow downloading or put those files there"
         )
     if missing:
-        _check_url(base_url)
-        unknown = [name for name in missing if name not in checksums]
-        if unknown:
-            raise ValueError(f"no SHA-256 digest given for {', '.join(unknown)}")
-        created = not folder.exists()
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            for name in missing:
-                url = urllib.parse.urljoin(base_url.rstrip("/") + "/", name)
-                if verbose:
-                    print(f"downloading {url} to {folder}", file=sys.stderr)
-                found[name] = _download(url, folder / name, checksums[name], timeout)
-        except BaseException:
-            if created and not any(folder.iterdir()):
-                folder.rmdir()
-            raise
+        found.update(
+            download_missing(
+                folder,
+                missing,
+                base_url=base_url,
+                checksums=checksums,
+                timeout=timeout,
+                verbose=verbose,
+            )
+        )
     return _complete(found)
-
-
-def _check_url(base_url: str) -> None:
-    scheme = urllib.parse.urlsplit(base_url).scheme
-    if scheme not in ("https", "http"):
-        raise ValueError(f"MNIST base URL must be https:// (or http://), got {base_url!r}")
-
-
-def _download(url: str, destination: Path, sha256: str, timeout: float) -> Path:
-    """Fetch `url` into `destination` if its SHA-256 is `sha256`; see `mnist_files`."""
-    try:
-        response = urllib.request.urlopen(url, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        raise DownloadError(f"could not download {url}: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise DownloadError(f"could not download {url}: {reason}") from exc
-    # The temporary file is only created once the server has answered, so a refused connection
-    # or an HTTP error never touches the folder.
-    with response, atomic_output(destination) as out:
-        digest = hashlib.sha256()
-        size = 0
-        while True:
-            try:
-                chunk = response.read(_CHUNK)
-            except (OSError, http.client.HTTPException) as exc:
-                raise DownloadError(
-                    f"could not download {url}: connection failed after {size} bytes ({exc!r})"
-                ) from exc
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > _MAX_DOWNLOAD_BYTES:
-                raise DownloadError(
-                    f"could not download {url}: more than {_MAX_DOWNLOAD_BYTES} bytes, "
-                    "which is no MNIST file"
-                )
-            digest.update(chunk)
-            out.write(chunk)
-        announced = response.headers.get("Content-Length", "")
-        if announced.isdigit() and size != int(announced):
-            # http.client returns a short body without complaint when the connection drops.
-            raise DownloadError(
-                f"could not download {url}: connection closed after {size} of {announced} bytes"
-            )
-        actual = digest.hexdigest()
-        if actual != sha256.lower():
-            raise ChecksumError(
-                f"checksum mismatch for {url} ({size} bytes): expected SHA-256 {sha256.lower()}, "
-                f"got {actual}; {destination.name} was not saved"
-            )
-    return destination
 
 
 def _arrays(files: MNISTFiles) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

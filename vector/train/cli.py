@@ -1,4 +1,4 @@
-"""Train and evaluate the vector engine's networks on Fashion-MNIST or MNIST.
+"""`python -m vector.train`: options, the printed rows, the CSV log, and BLAS threads.
 
     python -m vector.train --dataset fashion-mnist --model two-layer --hidden 100 \\
         --optimizer sgd --lr 0.1 --batch-size 100 --epochs 10
@@ -9,160 +9,56 @@ CSV, `--save PATH`/`--load PATH` keep the model's tensors (parameters and BatchN
 statistics) in an `.npz` file. With `--epochs 0` the (loaded) model is only evaluated, in one row
 numbered 0. `--seed` seeds numpy's global generator before the model is built, so initial
 weights, shuffling and dropout — and therefore every number printed — repeat exactly.
+
+BLAS runs on `--threads` threads (default 1, set through threadpoolctl for this run only): these
+matrices are small, and BLAS threads competing for a busy machine's cores cost far more than they
+give. A loss that stops being finite ends the run with one line naming the epoch and the batch,
+exit status 1, and `--save` left as the last good epoch wrote it.
+
+The loop itself is `vector.train.loop`; saving and loading are `vector.train.checkpoint`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
+import math
 import os
 import sys
 import time
-import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from vector import models, nn, optim
-from vector.autograd import no_grad
 from vector.files import atomic_output
-from vector.tensor import Tensor
+from vector.train.checkpoint import CheckpointError, load_model, save_model
+from vector.train.loop import MODELS, OPTIMIZERS, Diverged, build_model, build_optimizer, epoch
 
-__all__ = ["build_model", "build_optimizer", "epoch", "load_model", "main", "save_model"]
+__all__ = [
+    "CSV_HEADER",
+    "HEADER",
+    "CSVLog",
+    "TerminalProgress",
+    "format_row",
+    "main",
+    "parse_args",
+    "run",
+]
 
-MODELS = ("two-layer", "mlp", "mlp-resnet")
-OPTIMIZERS = ("sgd", "adam")
-NUM_CLASSES = 10  # MNIST and Fashion-MNIST
 CSV_HEADER = "epoch,train_loss,train_error,test_loss,test_error,seconds"
-_META_KEY = "_meta"
-
-Progress = Callable[[int, int], None]
 
 
 class UsageError(Exception):
     """A problem the user can fix (missing data, a mismatched checkpoint): one line, exit 2."""
 
 
-# ------------------------------------------------------------------------------------ training
-def epoch(
-    loader: Iterable[tuple[Tensor, ...]],
-    model: nn.Module,
-    opt: optim.Optimizer | None = None,
-    *,
-    progress: Progress | None = None,
-) -> tuple[float, float]:
-    """One pass over `loader`: (error rate, mean softmax loss), both averaged over examples.
-
-    With `opt`, the model is in training mode and takes one optimiser step per batch; without
-    it, the model is evaluated (eval mode, no graph recorded). Batches are `(X, y)`; X with more
-    than two axes is flattened to one row per example. `progress(done, total)` is called after
-    each batch (total is 0 when the loader has no length).
-    """
-    loss_fn = nn.SoftmaxLoss()
-    training = opt is not None
-    if training:
-        model.train()
-    else:
-        model.eval()
-    total = len(loader) if hasattr(loader, "__len__") else 0
-    errors = 0
-    loss_sum = 0.0
-    count = 0
-    with contextlib.nullcontext() if training else no_grad():
-        for done, (X, y) in enumerate(loader, start=1):
-            if not isinstance(X, Tensor):
-                X = Tensor(X, requires_grad=False)
-            if X.ndim > 2:
-                X = X.reshape((X.shape[0], -1))
-            logits = model(X)
-            loss = loss_fn(logits, y)
-            if training:
-                opt.reset_grad()
-                # The gradient's own graph is only needed for higher-order derivatives.
-                loss.backward(create_graph=False)
-                opt.step()
-            labels = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
-            n = labels.shape[0]
-            errors += int(np.count_nonzero(logits.numpy().argmax(axis=1) != labels))
-            loss_sum += float(loss.numpy()) * n
-            count += n
-            if progress is not None:
-                progress(done, total)
-    if training:
-        opt.reset_grad()  # don't keep the last batch's gradients alive between epochs
-    if count == 0:
-        raise ValueError("epoch: the loader produced no examples")
-    return errors / count, loss_sum / count
+class DivergedRun(Exception):
+    """The loss stopped being finite: one line saying where and what to try, exit 1."""
 
 
-def build_model(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES) -> nn.Module:
-    """`two-layer` (the founding note's relu(X·W₁)·W₂), `mlp` (Linear-ReLU-Linear) or
-    `mlp-resnet` (needle's MLPResNet with hidden_dim=hidden), for inputs of `dim` features."""
-    if name == "two-layer":
-        return models.TwoLayerNet(dim, hidden, num_classes)
-    if name == "mlp":
-        return models.MLP(dim, hidden, num_classes)
-    if name == "mlp-resnet":
-        return models.MLPResNet(dim, hidden, num_classes=num_classes)
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-
-
-def build_optimizer(
-    name: str, params: Iterable[Tensor], lr: float, momentum: float, weight_decay: float
-) -> optim.Optimizer:
-    """SGD (with needle's damped momentum) or Adam (default betas), with L2 weight decay."""
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        if momentum:
-            raise UsageError("--momentum applies to --optimizer sgd only (Adam has beta1 = 0.9)")
-        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-
-
-# ------------------------------------------------------------------------------------- files
-def save_model(path: str | os.PathLike[str], model: nn.Module, meta: dict[str, Any]) -> None:
-    """Save every tensor of `model` (`Module.state_dict`) and `meta` to the `.npz` file `path`."""
-    arrays = dict(model.state_dict())
-    arrays[_META_KEY] = np.array(json.dumps(meta, sort_keys=True))
-    with atomic_output(Path(path)) as out:
-        np.savez(out, **arrays)
-
-
-def load_model(
-    path: str | os.PathLike[str], model: nn.Module, meta: dict[str, Any] | None = None
-) -> None:
-    """Load the tensors saved by `save_model` into `model`.
-
-    Raises UsageError with one line naming the file and every mismatched name or shape (and,
-    when the file records them, the options it was saved with next to this run's `meta`).
-    """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            state = {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise UsageError(f"--load {path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise UsageError(f"--load {path}: not a saved model (.npz): {error}") from None
-    saved_meta: dict[str, Any] = {}
-    if _META_KEY in state:
-        with contextlib.suppress(ValueError, TypeError):
-            saved_meta = json.loads(str(state.pop(_META_KEY)))
-    try:
-        model.load_state_dict(state)
-    except ValueError as error:
-        hint = ""
-        differ = sorted(k for k in (meta or {}) if k in saved_meta and saved_meta[k] != meta[k])
-        if differ:
-            saved = " ".join(f"--{k} {saved_meta[k]}" for k in differ)
-            this = " ".join(f"--{k} {meta[k]}" for k in differ)
-            hint = f" (it was saved with {saved}; this run has {this})"
-        raise UsageError(f"--load {path}: {error}{hint}") from None
-
-
+# ------------------------------------------------------------------------------------ output
 class CSVLog:
     """The rows so far as CSV at `path`, rewritten (temporary file, rename) after each epoch."""
 
@@ -181,7 +77,6 @@ class CSVLog:
             out.write(text.encode())
 
 
-# ------------------------------------------------------------------------------------ output
 _COLUMNS = (("epoch", 5), ("train loss", 10), ("train err", 9), ("test loss", 9))
 _COLUMNS += (("test err", 8), ("seconds", 7))
 HEADER = "  ".join(f"{title:>{width}}" for title, width in _COLUMNS)
@@ -220,7 +115,7 @@ class TerminalProgress:
             self.stream.flush()
 
 
-# --------------------------------------------------------------------------------------- CLI
+# ----------------------------------------------------------------------------------- options
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -280,6 +175,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="train on the batches in file order, as the founding note's loop does",
     )
+    add("--threads", type=_positive_int, default=1, help="BLAS threads for the matrix products")
     add("--save", metavar="PATH", help="save the model (.npz) after each epoch")
     add("--load", metavar="PATH", help="start from a model saved by --save")
     add("--log", metavar="PATH", help="write the rows as CSV")
@@ -291,6 +187,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# ------------------------------------------------------------------------------------- a run
 def _check_writable(option: str, path: str | None) -> None:
     # Fail before a long run rather than after its first epoch.
     if path is not None and not Path(path).resolve().parent.is_dir():
@@ -298,7 +195,7 @@ def _check_writable(option: str, path: str | None) -> None:
 
 
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from vector import data  # imported here: only the CLI needs the data sources
+    from vector import data  # imported here: only a run needs the data sources
 
     try:
         return data.load_datasets(args.dataset, args.data_dir)
@@ -306,10 +203,45 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
         raise UsageError(str(error)) from None
 
 
+def _load(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> None:
+    try:
+        load_model(args.load, model, meta)
+    except FileNotFoundError:
+        raise UsageError(f"--load {args.load}: no such file") from None
+    except CheckpointError as error:
+        hint = ""
+        if error.differences:
+            saved = " ".join(f"--{k} {old}" for k, (old, _) in error.differences.items())
+            this = " ".join(f"--{k} {new}" for k, (_, new) in error.differences.items())
+            hint = f" (it was saved with {saved}; this run has {this})"
+        raise UsageError(f"--load {args.load}: {error.reason}{hint}") from None
+
+
+def _diverged(args: argparse.Namespace, number: int, where: str, what: str) -> DivergedRun:
+    """The one line that ends a diverging run, naming where, what, and what to try."""
+    if not args.save:
+        kept = ""
+    elif number == 1:
+        kept = f"; --save {args.save} was not written"
+    else:
+        kept = f"; --save {args.save} still holds epoch {number - 1}'s model"
+    return DivergedRun(
+        f"training diverged in epoch {number} {where}: {what}; "
+        f"try a lower --lr than {args.lr:g}{kept}"
+    )
+
+
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     """Train and evaluate as `args` say, writing rows to `out` and notes to `err`."""
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        _run(args, out, err)
+
+
+def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     from vector.data import DataLoader
 
+    if args.optimizer == "adam" and args.momentum:
+        raise UsageError("--momentum applies to --optimizer sgd only (Adam has beta1 = 0.9)")
     _check_writable("--save", args.save)
     _check_writable("--log", args.log)
     train_set, test_set = _load_data(args)
@@ -319,14 +251,16 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     np.random.seed(args.seed)
     model = build_model(args.model, dim, args.hidden)
     if args.load:
-        load_model(args.load, model, meta)
+        _load(args, model, meta)
     opt = build_optimizer(
         args.optimizer, model.parameters(), args.lr, args.momentum, args.weight_decay
     )
     n_params = sum(p.size for p in model.parameters())
+    threads = f"{args.threads} BLAS thread{'s' if args.threads > 1 else ''}"
     print(
         f"{args.dataset}: {len(train_set)} train / {len(test_set)} test; {args.model} "
-        f"({n_params} parameters); {args.optimizer} lr {args.lr}, batch {args.batch_size}",
+        f"({n_params} parameters); {args.optimizer} lr {args.lr}, batch {args.batch_size}; "
+        f"{threads}",
         file=err,
     )
 
@@ -344,31 +278,49 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
         if args.save:
             save_model(args.save, model, meta)
 
-    if args.epochs == 0:
-        start = time.perf_counter()
-        progress.label = "evaluate train"
-        train_error, train_loss = epoch(train_loader, model, progress=progress)
-        progress.label = "evaluate test"
-        test_error, test_loss = epoch(test_loader, model, progress=progress)
-        report((0, train_loss, train_error, test_loss, test_error, time.perf_counter() - start))
-        return
-    for number in range(1, args.epochs + 1):
-        start = time.perf_counter()
-        progress.label = f"train {number}/{args.epochs}"
-        train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
-        progress.label = f"test {number}/{args.epochs}"
-        test_error, test_loss = epoch(test_loader, model, progress=progress)
-        seconds = time.perf_counter() - start
-        report((number, train_loss, train_error, test_loss, test_error, seconds))
+    # Every loss is checked (below and in `epoch`), so numpy's overflow warnings on the way to a
+    # nan would only repeat, less precisely, the one line a diverging run ends with.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if args.epochs == 0:
+            start = time.perf_counter()
+            progress.label = "evaluate train"
+            train_error, train_loss = epoch(train_loader, model, progress=progress)
+            progress.label = "evaluate test"
+            test_error, test_loss = epoch(test_loader, model, progress=progress)
+            report((0, train_loss, train_error, test_loss, test_error, time.perf_counter() - start))
+            return
+        for number in range(1, args.epochs + 1):
+            start = time.perf_counter()
+            progress.label = f"train {number}/{args.epochs}"
+            try:
+                train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
+            except Diverged as stop:
+                progress.clear()
+                of = f" of {stop.batches}" if stop.batches else ""
+                where = f"at batch {stop.batch}{of}"
+                raise _diverged(args, number, where, f"the loss is {stop.loss}") from None
+            progress.label = f"test {number}/{args.epochs}"
+            test_error, test_loss = epoch(test_loader, model, progress=progress)
+            if not math.isfinite(test_loss):
+                # The epoch's last step turned finite weights into non-finite ones.
+                progress.clear()
+                where = "at its last batch"
+                raise _diverged(args, number, where, f"the test loss is {test_loss}")
+            seconds = time.perf_counter() - start
+            report((number, train_loss, train_error, test_loss, test_error, seconds))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with `argv` (default: the process's); return its exit status."""
     args = parse_args(argv)
     try:
         run(args, sys.stdout, sys.stderr)
     except UsageError as error:
         print(f"python -m vector.train: {error}", file=sys.stderr)
         return 2
+    except DivergedRun as error:
+        print(f"python -m vector.train: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # writing --save or --log failed part-way
         print(f"python -m vector.train: {error}", file=sys.stderr)
         return 1
@@ -376,7 +328,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
