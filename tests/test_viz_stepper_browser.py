@@ -265,6 +265,9 @@ def test_clicking_a_node_shows_its_chain_rule_sum(browser: Browser, used_twice: 
     assert "v̄2 = 3.718 + 2.718 = 6.437" in info
     assert "from v4 at step 1" in info and "from v3 at step 2" in info
     browser.screenshot("used-twice-click-node")
+    # the table numbers from v₁ here, as the graph's labels do
+    steps = used_twice.steps
+    assert table(browser) == python_table(reverse_trace(used_twice.root, steps, first=1))
     # before v3 has sent its part, v2 is still waiting for it
     browser.js("window.adjoint.go(1)")
     info = browser.js("return document.getElementById('info').textContent")

@@ -161,7 +161,7 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
         return _tensor_trace(scene, steps, title)
     from scalar.primitives import primitive_of  # only scalar pages read the table
 
-    table_names = names(scene.root)
+    table_names = table_numbering(scene)
     nodes = []
     for node in scene.order:
         entry: dict[str, Any] = {
@@ -214,6 +214,19 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
             for step in steps
         ],
     }
+
+
+def table_numbering(scene: Scene) -> dict[int, str]:
+    """The trace table's names (`viz.trace.names`), numbered to agree with the graph's labels
+    where they can: Baydin's example numbers its inputs v₋₁, v₀ (the default), a graph labelled
+    v1, v2, ... from its input starts at v₁. The numbering that matches more labels wins."""
+
+    def matches(numbering: dict[int, str]) -> int:
+        labels = {node.id: label_text(node) for node in scene.order}
+        return sum(1 for node_id, name in numbering.items() if labels.get(node_id) == name)
+
+    options = [names(scene.root), names(scene.root, 1), names(scene.root, 0)]
+    return max(options, key=matches)  # max keeps the first of equals: the default numbering
 
 
 def _tensor_trace(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
@@ -453,6 +466,7 @@ def page_svg(scene: Scene, steps: list[Step], rankdir: str = "TB") -> str:
             group = html.unescape(match.group(1))
             group_line = len(lines)
             texts = []
+            line = _GROUP.sub(f'<g id="{html.escape(group)}" class="{match.group(2)}"', line, 1)
         elif line.startswith("<text") and group in classes:
             kinds = classes[group]
             if len(texts) >= len(kinds):
