@@ -498,3 +498,28 @@ def test_a_tensor_page_shows_shapes_and_norms(browser: Browser, two_layer: Page)
         browser.js(f"window.adjoint.setInput({two_layer.id('W1')}, 1)")
     browser.js("window.adjoint.go(3)")
     browser.screenshot("two-layer-step-3")
+
+
+def test_the_jupyter_display_runs_the_page_in_its_iframe(
+    browser: Browser, folder: Path, used_twice: Page
+) -> None:
+    page = viz.stepper(used_twice.root)
+    host = folder / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><p>a notebook cell</p>{page._repr_html_()}", encoding="utf-8")
+    browser.driver.get("about:blank")
+    browser.driver.get(host.as_uri())
+    browser.driver.switch_to.frame(browser.driver.find_element(By.TAG_NAME, "iframe"))
+    try:
+        browser.wait_for("return typeof window.adjoint === 'object'")
+        browser.js("window.adjoint.go(4)")
+        assert browser.js("return window.adjoint.grads()")[str(used_twice.id("v1"))] == (
+            used_twice.nodes["v1"].grad
+        )
+        # the edge labels were centred on a laid-out drawing (not piled up at x = 0)
+        xs = browser.js(
+            "return [...document.querySelectorAll('text.f-local')].map(t => t.getAttribute('x'))"
+        )
+        assert len(set(xs)) > 1
+    finally:
+        browser.driver.switch_to.default_content()
+    browser.screenshot("notebook-iframe")

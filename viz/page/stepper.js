@@ -855,7 +855,7 @@
   // --- the automation interface (DESIGN.md) ---------------------------------------------------
 
   const asObject = (map) => Object.fromEntries([...map].map(([id, v]) => [String(id), v]));
-  window.adjoint = {
+  const api = {
     steps: N,
     step: () => position[mode],
     go: (k) => go(k),
@@ -869,10 +869,25 @@
     recorded: () => model.steps.map((s) => ({ node: s.node, adjoint: s.adjoint, edges: s.edges })),
   };
 
-  buildInputs();
-  prepareDrawing();
-  bindControls();
-  readHash();
-  render();
-  writeHash();
+  function start() {
+    buildInputs();
+    prepareDrawing();
+    bindControls();
+    readHash();
+    render();
+    writeHash();
+    window.adjoint = api;
+  }
+
+  // The drawing's text is measured to centre it, which needs a laid-out page. A page shown in an
+  // iframe (Jupyter) may run this script before its frame has a size: then wait until it has.
+  if (svg.getBBox().width > 0) start();
+  else {
+    const observer = new ResizeObserver(() => {
+      if (svg.getBBox().width === 0) return;
+      observer.disconnect();
+      start();
+    });
+    observer.observe(svg);
+  }
 })();
