@@ -523,3 +523,18 @@ def test_the_jupyter_display_runs_the_page_in_its_iframe(
     finally:
         browser.driver.switch_to.default_content()
     browser.screenshot("notebook-iframe")
+
+
+def test_a_graph_of_constants_has_no_step_and_no_input(browser: Browser, folder: Path) -> None:
+    c = Value(2.0, requires_grad=False) * 3
+    path = viz.stepper(c).save(folder / "constants.html")
+    browser.open(path)
+    assert browser.js("return window.adjoint.steps") == 0
+    browser.press(Keys.ARROW_RIGHT)
+    assert browser.step() == 0
+    assert browser.js("return document.getElementById('mode-forward').disabled") is True
+    assert browser.js("return window.adjoint.grads()") == {
+        str(c.id): None,
+        str(c.inputs[0].id): None,
+        str(c.inputs[1].id): None,
+    }

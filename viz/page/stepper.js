@@ -543,6 +543,7 @@
       rows.push({ id: n.id, primal, right, state });
     }
     const root = byId.get(ROOT);
+    if (!root.trace) return rows; // a constant output: nothing takes a gradient
     const output = `y = ${root.trace.name} = ${tnum(value(ROOT))}`;
     const right = [];
     if (mode === "forward") {
@@ -752,6 +753,11 @@
     if (TENSOR) {
       box.innerHTML = `<span class="hint">A tensor graph: adjoints are shown as shape and norm ` +
         `(values when at most 6). The forward sweep and input fields are for scalar graphs.</span>`;
+      for (const id of ["mode-forward", "seed"]) document.getElementById(id).disabled = true;
+      return;
+    }
+    if (!leaves.length) {
+      // a graph of constants only: no input to change or to seed a forward sweep with
       for (const id of ["mode-forward", "seed"]) document.getElementById(id).disabled = true;
       return;
     }
