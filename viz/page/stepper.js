@@ -256,6 +256,28 @@
     }
   }
 
+  /** Size the drawing to fit the window, but never below 80% (smaller text is hard to read):
+   *  a larger graph scrolls inside its box, which follows the node being processed. */
+  function fitDrawing() {
+    const box = document.getElementById("graph");
+    const width = (parseFloat(svg.getAttribute("width")) * 4) / 3; // graphviz writes points
+    const height = (parseFloat(svg.getAttribute("height")) * 4) / 3;
+    const room = Math.max(240, window.innerHeight - box.getBoundingClientRect().top - 28);
+    const scale = Math.max(0.8, Math.min(1, (box.clientWidth - 4) / width, room / height));
+    svg.style.width = `${width * scale}px`;
+    svg.style.height = `${height * scale}px`;
+    box.style.maxHeight = `${room}px`;
+  }
+
+  function follow(g) {
+    if (!g) return;
+    const box = document.getElementById("graph");
+    const r = g.getBoundingClientRect();
+    const b = box.getBoundingClientRect();
+    if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += (r.top + r.bottom - b.top - b.bottom) / 2;
+    if (r.left < b.left || r.right > b.right) box.scrollLeft += (r.left + r.right - b.left - b.right) / 2;
+  }
+
   /** Write `text` into a text element, squeezing it into its room if it became too long. */
   function put(t, text) {
     if (!t || t.textContent === text) return;
@@ -400,7 +422,7 @@
     if (!TENSOR && n.trace && n.inputs.length) {
       head += ` = ${fill(n.trace.template, n.inputs.map((i) => tfactor(model.value.get(i))))}`;
     }
-    head += TENSOR ? `: ${summaryText(value)} ${n.dtype}` : ` = ${number(value)}`;
+    head += TENSOR ? `: value ${summaryText(value)}, ${n.dtype}` : ` = ${number(value)}`;
     if (!n.requires_grad) {
       lines.push(`${n.name} is a constant: it takes no gradient and the pass sends it nothing.`);
       return card(head, lines);
@@ -655,6 +677,7 @@
     document.getElementById("next").disabled = k === last();
     document.getElementById("last").disabled = k === last();
     drawStep(k);
+    follow(svg.querySelector("g.node.value.current"));
     document.getElementById("status").textContent = status(k);
     document.getElementById("info").innerHTML = info(k);
     drawTable(k);
@@ -878,6 +901,8 @@
   function start() {
     buildInputs();
     prepareDrawing();
+    fitDrawing();
+    window.addEventListener("resize", fitDrawing);
     bindControls();
     readHash();
     render();
