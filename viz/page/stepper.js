@@ -256,14 +256,14 @@
     }
   }
 
-  /** Size the drawing to fit the window, but never below 80% (smaller text is hard to read):
+  /** Size the drawing to fit the window, but never below 70% (smaller text is hard to read):
    *  a larger graph scrolls inside its box, which follows the node being processed. */
   function fitDrawing() {
     const box = document.getElementById("graph");
     const width = (parseFloat(svg.getAttribute("width")) * 4) / 3; // graphviz writes points
     const height = (parseFloat(svg.getAttribute("height")) * 4) / 3;
     const room = Math.max(240, window.innerHeight - box.getBoundingClientRect().top - 28);
-    const scale = Math.max(0.8, Math.min(1, (box.clientWidth - 4) / width, room / height));
+    const scale = Math.max(0.7, Math.min(1, (box.clientWidth - 4) / width, room / height));
     svg.style.width = `${width * scale}px`;
     svg.style.height = `${height * scale}px`;
     box.style.maxHeight = `${room}px`;
