@@ -3,7 +3,8 @@
 First the pictures, written into `out/` (or `--out DIR`), each file named as it is written:
 Baydin's graph before and after backward, its reverse pass frame by frame, its forward-mode
 tangents; a node used twice, its frames and one backward step; micrograd's neuron; and the founding
-note's 2-layer network in the vector engine. Then the text:
+note's 2-layer network in the vector engine; and for four of those graphs a stepper page
+(`viz.stepper`, `out/*.html`) that steps through the reverse pass in a browser. Then the text:
 
 1. The evaluation trace of y = ln(x₁) + x₁x₂ − sin(x₂) at (2, 5), as Tables 2 (forward mode)
    and 3 (reverse mode) of Baydin et al. (2018), "Automatic differentiation in machine learning:
@@ -61,10 +62,16 @@ def show_pictures(folder: Path) -> list[Path]:
         print(f"No pictures: {problem}. The text part follows.")
         return []
     written = pictures.write_pictures(folder)
-    width = max(len(str(w.path)) for w in written)
-    for w in written:
+    pages = pictures.write_steppers(folder)
+    width = max(len(str(w.path)) for w in [*written, *pages])
+    for w in [*written, *pages]:
         print(f"{w.path!s:<{width}}  {w.what}")
-    return [w.path for w in written]
+    print(
+        f"\nThe .html pages step through the reverse pass; open one in any browser, offline:"
+        f"\n  xdg-open {pages[0].path}   (or {pages[0].path.resolve().as_uri()})"
+        "\nthen press → to step, ← to go back, Space to play; click a node or an edge."
+    )
+    return [w.path for w in [*written, *pages]]
 
 
 def show_docs(folder: Path) -> list[Path]:

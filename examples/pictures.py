@@ -21,6 +21,11 @@ from viz.scene import load_graphviz
 DOCS_MAX_BYTES = 150_000
 """README images stay below this size, so the repository and the page stay light."""
 
+GIF_MAX_BYTES = 300_000
+"""The README's animation may be larger than a still picture, but not much."""
+GIF_WIDTH = 720
+"""Pixels across: a README column is about this wide, so larger frames would only be shrunk."""
+
 
 @dataclass(frozen=True)
 class Written:
@@ -129,6 +134,46 @@ def write_pictures(folder: Path) -> list[Written]:
     return written
 
 
+def write_steppers(folder: Path) -> list[Written]:
+    """Write the demo's stepper pages into `folder`: one offline web page per graph, in which the
+    reverse pass can be stepped through (and, for scalar graphs, the inputs changed)."""
+    written: list[Written] = []
+
+    def save(root: Any, name: str, what: str, **kwargs: Any) -> None:
+        written.append(Written(viz.stepper(root, **kwargs).save(folder / name), what))
+
+    b = graphs.baydin()
+    save(
+        b["v5"],
+        "baydin.html",
+        "Baydin's graph, step by step; change x1 or x2 and every number follows",
+        title="y = ln(x1) + x1·x2 − sin(x2)",
+    )
+    u = graphs.used_twice()
+    save(
+        u["v4"],
+        "used-twice.html",
+        "v2 used twice: watch its two partial adjoints arrive and add up",
+        title="v2 = exp(v1), v3 = v2 + 1, v4 = v2·v3: v2 is used twice",
+    )
+    n = graphs.neuron()
+    save(
+        n["o"],
+        "neuron.html",
+        "micrograd's neuron, step by step",
+        title="micrograd's neuron o = tanh(x1·w1 + x2·w2 + b)",
+        params=[n["w1"], n["w2"], n["b"]],
+    )
+    t = graphs.two_layer()
+    save(
+        t.loss,
+        "two-layer.html",
+        "the founding note's 2-layer network on 4 images: shapes and norms, step by step",
+        title="the founding note's network: softmax_loss(relu(X @ W1) @ W2, y_one_hot)",
+    )
+    return written
+
+
 def write_docs(folder: Path) -> list[Written]:
     """Write the README's images into `folder`: small PNGs, laid out top to bottom."""
     written: list[Written] = []
@@ -169,6 +214,10 @@ def write_docs(folder: Path) -> list[Written]:
         "one backward step at v2",
     )
 
+    b = graphs.baydin()
+    path = write_gif(viz.backward_frame_graphs(b["v5"], rankdir="TB"), folder / "reverse-pass.gif")
+    written.append(Written(path, "the reverse pass of Baydin's graph, one frame per step"))
+
     t = graphs.two_layer()
     t.loss.backward()
     render(
@@ -181,3 +230,52 @@ def write_docs(folder: Path) -> list[Written]:
         "the founding note's 2-layer network, with its shapes",
     )
     return written
+
+
+def write_gif(frames: list[Any], path: Path, *, seconds: float = 1.6) -> Path:
+    """An animated GIF of backward frames (Digraphs), each shown `seconds`, the last twice as
+    long. Frames are drawn by graphviz, scaled to GIF_WIDTH, placed on one white canvas (their
+    sizes differ a little as labels appear), and share one small palette, which keeps the file
+    light. Written to a temporary name and renamed."""
+    import io
+
+    from PIL import Image
+
+    from viz.render import image_bytes, write_atomically
+
+    images = []
+    for graph in frames:
+        graph.attr(nodesep="0.6")
+        images.append(Image.open(io.BytesIO(image_bytes(graph, "png"))).convert("RGB"))
+    width = max(im.width for im in images)
+    height = max(im.height for im in images)
+    scale = GIF_WIDTH / width
+    size = (GIF_WIDTH, round(height * scale))
+    canvas = []
+    for im in images:
+        page = Image.new("RGB", (width, height), "white")
+        page.paste(im, ((width - im.width) // 2, 0))
+        canvas.append(page.resize(size, Image.LANCZOS))
+    # One palette for all frames, from all of them, so colours do not flicker between frames.
+    strip = Image.new("RGB", (size[0], size[1] * len(canvas)))
+    for k, page in enumerate(canvas):
+        strip.paste(page, (0, k * size[1]))
+    palette = strip.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    paletted = [page.quantize(palette=palette, dither=Image.Dither.NONE) for page in canvas]
+    durations = [round(seconds * 1000)] * len(paletted)
+    durations[-1] *= 2
+    out = io.BytesIO()
+    paletted[0].save(
+        out,
+        format="GIF",
+        save_all=True,
+        append_images=paletted[1:],
+        duration=durations,
+        loop=0,
+        optimize=True,
+    )
+    data = out.getvalue()
+    if len(data) > GIF_MAX_BYTES:  # a README animation must stay light; shrink the graph
+        raise RuntimeError(f"{path} would be {len(data)} bytes, more than {GIF_MAX_BYTES}")
+    write_atomically(path, data)
+    return path

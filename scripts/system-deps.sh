@@ -4,6 +4,9 @@ set -eu
 missing=""
 command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
 [ -d /usr/share/datasets/fashion-mnist ] || missing="$missing dataset-fashion-mnist"
+# The stepper's tests drive Debian's own browser and its matching driver (never a downloaded one).
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 # Debian splits venv/ensurepip out of python3; without it `python3 -m venv` fails half-way.
 ${PYTHON:-python3} -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
 [ -z "$missing" ] && exit 0

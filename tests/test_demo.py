@@ -29,6 +29,10 @@ EXPECTED = [
     "used-twice-node-step.png",
     "neuron.png",
     "two-layer.png",
+    "baydin.html",  # the stepper pages
+    "used-twice.html",
+    "neuron.html",
+    "two-layer.html",
 ]
 """Every picture of the demo, relative to its output folder."""
 
@@ -59,8 +63,12 @@ def test_writes_every_picture_and_names_each_file(run: Run) -> None:
     written = sorted(str(p.relative_to(run.out)) for p in run.out.rglob("*") if p.is_file())
     assert written == sorted(EXPECTED)
     for name in EXPECTED:
-        assert_png(run.out / name)
+        if name.endswith(".html"):
+            assert 'id="adjoint-trace"' in (run.out / name).read_text(encoding="utf-8")
+        else:
+            assert_png(run.out / name)
         assert str(run.out / name) in run.printed
+    assert "open one in any browser, offline" in run.printed
 
 
 def test_without_dot_says_so_once_and_writes_nothing(
@@ -122,13 +130,35 @@ def test_docs_images_are_small_pngs(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert names == [
         "baydin.png",
         "node-step.png",
+        "reverse-pass.gif",
         "two-layer.png",
         "used-twice-frame.png",
     ]
     for name in names:
+        assert str(tmp_path / name) in printed
+        if name.endswith(".gif"):
+            continue
         assert_png(tmp_path / name)
         assert (tmp_path / name).stat().st_size < pictures.DOCS_MAX_BYTES
-        assert str(tmp_path / name) in printed
+    gif = (tmp_path / "reverse-pass.gif").read_bytes()
+    assert gif[:6] == b"GIF89a" and len(gif) < pictures.GIF_MAX_BYTES
+
+
+@needs_dot
+def test_the_readme_animation_has_one_frame_per_step(tmp_path: Path) -> None:
+    from PIL import Image
+
+    b = graphs.baydin()
+    frames = viz.backward_frame_graphs(b["v5"], rankdir="TB")
+    path = pictures.write_gif(frames, tmp_path / "pass.gif", seconds=1.0)
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(frames) == 7
+        assert gif.width == pictures.GIF_WIDTH
+        durations = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            durations.append(gif.info["duration"])
+    assert durations == [1000] * 6 + [2000]  # the last frame stays longer
 
 
 def test_the_node_step_of_the_node_used_twice_shows_the_sum() -> None:

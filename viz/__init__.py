@@ -7,6 +7,9 @@
 - `backward_frame_graphs(root)` / `backward_frames(root, folder)`: the reverse pass step by step.
 - `node_step(node)`: one node's backward step: adjoint in, local derivatives, partial adjoints out.
 - `forward_tangents(root, seeds)`: forward-mode tangents of every node, by id.
+- `stepper(root).save("y.html")`: the reverse pass as one offline web page, step by step, with
+  a forward-mode view and, for scalar graphs, inputs that recompute the page (Jupyter shows it
+  inline).
 - `forward_table(root, {x1: 1.0})` / `reverse_table(root)`: the evaluation traces as text, in the
   layout of Baydin et al. (2018), Tables 2 and 3 (`forward_trace` / `reverse_trace`: their rows).
 
@@ -18,11 +21,13 @@ from viz.draw import draw
 from viz.frames import backward_frame_graphs, backward_frames, node_step
 from viz.render import render
 from viz.roles import Role
+from viz.stepper import Stepper, stepper
 from viz.tangents import forward_tangents
 from viz.trace import forward_table, forward_trace, reverse_table, reverse_trace
 
 __all__ = [
     "Role",
+    "Stepper",
     "backward_frame_graphs",
     "backward_frames",
     "draw",
@@ -33,4 +38,5 @@ __all__ = [
     "render",
     "reverse_table",
     "reverse_trace",
+    "stepper",
 ]

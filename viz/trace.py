@@ -65,7 +65,7 @@ def forward_trace(root: Any, tangents: Mapping[Any, float], first: int | None = 
     for node in _named(root, name):
         n = name[node.id]
         if not node.inputs:
-            label = _label(node)
+            label = label_text(node)
             given = f"{_dot(n)} = {_dot(label)}" if label else _dot(n)
             text = f"{given} = {_num(dot[node.id])}"
         else:
@@ -118,7 +118,9 @@ def reverse_trace(
             symbols = " + ".join(s for _, s, _ in got) or "0"
             numbers = " + ".join(_factor(p) for _, _, p in got)
             lhs = (
-                f"{_bar(_label(node))} = {_bar(n)}" if _label(node) and not node.inputs else _bar(n)
+                f"{_bar(label_text(node))} = {_bar(n)}"
+                if label_text(node) and not node.inputs
+                else _bar(n)
             )
             sums = f" = {numbers}" if len(got) > 1 else ""
             lines.append(f"{lhs} = {symbols}{sums} = {_num(adjoint)}")
@@ -184,14 +186,16 @@ def _named(root: Any, name: dict[int, str]) -> list[Any]:
 def _primal(node: Any, name: dict[int, str]) -> str:
     n = name[node.id]
     if not node.inputs:
-        label = _label(node)
+        label = label_text(node)
         return f"{n} = {label} = {_num(node.data)}" if label else f"{n} = {_num(node.data)}"
-    symbolic = _expression(node, [name.get(i.id) or _num(i.data) for i in node.inputs])
-    numeric = _expression(node, [_factor(i.data) for i in node.inputs])
+    symbolic = primal_expression(node, [name.get(i.id) or _num(i.data) for i in node.inputs])
+    numeric = primal_expression(node, [_factor(i.data) for i in node.inputs])
     return f"{n} = {symbolic} = {numeric} = {_num(node.data)}"
 
 
-def _expression(node: Any, args: list[str]) -> str:
+def primal_expression(node: Any, args: list[str]) -> str:
+    """The right side of a node's primal equation, written with `args` for its inputs:
+    'v₋₁ × v₀', 'ln v₋₁', 'v₁ ** 2'. With `['{0}', '{1}']` it is a template to fill in."""
     op = str(node.op)
     if op in _INFIX and len(args) == 2:
         return f"{args[0]} {_INFIX[op]} {args[1]}"
@@ -212,7 +216,8 @@ def _partial_name(name: dict[int, str], inp: Any, consumer: Any) -> str:
     return f"{_bar(i)}→{j[1:]}"
 
 
-def _label(node: Any) -> str:
+def label_text(node: Any) -> str:
+    """A node's label with its trailing digits as subscripts ('x1' -> 'x₁'), or ''."""
     label = str(getattr(node, "label", "") or "")
     head = label.rstrip("0123456789")
     return head + label[len(head) :].translate(_SUB) if head else label
