@@ -144,7 +144,7 @@ def test_docs_images_are_small_pngs(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert gif[:6] == b"GIF89a" and len(gif) < pictures.GIF_MAX_BYTES
 
 
-@needs_dot
+@pytest.mark.needs_dot
 def test_the_readme_animation_has_one_frame_per_step(tmp_path: Path) -> None:
     from PIL import Image
 
