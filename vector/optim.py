@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from vector.tensor import Tensor
+from vector.autograd import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 

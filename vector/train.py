@@ -27,9 +27,8 @@ from typing import IO, Any
 import numpy as np
 
 from vector import models, nn, optim
-from vector.autograd import no_grad
+from vector.autograd import Tensor, no_grad
 from vector.files import atomic_output
-from vector.tensor import Tensor
 
 __all__ = ["build_model", "build_optimizer", "epoch", "load_model", "main", "save_model"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vector import init
-from vector.autograd import Device
+from vector.autograd import Tensor
+from vector.device import Device
 from vector.nn.module import Module, Parameter
-from vector.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "LayerNorm1d"]
 

@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import TensorOp
-from vector.tensor import Tensor
+from vector.autograd import Tensor, TensorOp
 
 
-def _axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+def axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Normalise `axes` (None, int or tuple) to sorted non-negative ints, with a clear error."""
     if axes is None:
         return tuple(range(ndim))
@@ -175,10 +174,10 @@ class Summation(TensorOp):
         return "" if self.axes is None else f"axes={self.axes}"
 
     def check(self, a: np.ndarray) -> None:
-        _axes_tuple("summation", self.axes, a.ndim, a.shape)
+        axes_tuple("summation", self.axes, a.ndim, a.shape)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
-        return np.sum(a, axis=_axes_tuple("summation", self.axes, a.ndim, a.shape))
+        return np.sum(a, axis=axes_tuple("summation", self.axes, a.ndim, a.shape))
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         shape = node.inputs[0].shape
@@ -190,7 +189,7 @@ class Summation(TensorOp):
 
 def kept_dims(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
     """`shape` with the reduced `axes` kept as length 1 (numpy's keepdims=True shape)."""
-    reduced = _axes_tuple("summation", axes, len(shape), shape)
+    reduced = axes_tuple("summation", axes, len(shape), shape)
     return tuple(1 if i in reduced else n for i, n in enumerate(shape))
 
 

@@ -1,0 +1,23 @@
+"""Forward mode's half of every op: push the inputs' tangents through the op's JVP rule.
+
+While `vector.jvp` runs, `Mode.tangents` is a dict from node id to that node's tangent, and each
+new node adds its own: J·(input tangents), from `op.jvp`. needle has no forward mode; this is the
+only place the engine does anything for it, and it costs nothing when forward mode is off (one
+check of `Mode.tangents` per op).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def push(table: dict[int, Any], node: Any, arrays: list[np.ndarray]) -> None:
+    """Record the tangent of `node` (just computed from `arrays`) if any input has one."""
+    inputs = node.inputs
+    found = [table.get(x.id) for x in inputs]
+    if all(t is None for t in found):
+        return
+    filled = tuple(np.zeros_like(a) if t is None else t for a, t in zip(arrays, found, strict=True))
+    table[node.id] = np.asarray(node.op.jvp(tuple(arrays), filled, node.cached_data))
