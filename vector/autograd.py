@@ -556,6 +556,8 @@ def real_number(value: Any) -> Any:
 def _operand(op: str, value: Any) -> Any:
     # An operator takes numbers and 0-d arrays; a one-element array of shape (1,) has a shape
     # that would broadcast, so it must be a Tensor there (only the *_scalar ops take it).
+    if type(value) in (int, float):
+        return value
     number = real_number(value) if np.ndim(value) == 0 else None
     if number is None:
         raise TypeError(

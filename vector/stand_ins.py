@@ -26,8 +26,9 @@ from typing import Any
 _current: dict[int, Any] | None = None
 """The stand-ins of the backward pass now running, by node id (None between passes)."""
 
-_originals: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-"""The node each recorded stand-in copies, by their shared id, for as long as the node lives."""
+_originals: dict[int, weakref.ref] = {}
+"""A weak reference to the node each recorded stand-in copies, by their shared id; the entry goes
+when the node does."""
 
 
 @contextlib.contextmanager
@@ -41,8 +42,8 @@ def pass_over(
     for node in order:
         inputs = tuple([stand_ins[x.id] if x.requires_grad else x for x in node.inputs])
         stand_ins[node.id] = copy(node, inputs, record)
-        if record and node.id not in _originals:
-            _originals[node.id] = owner(node)  # a stand-in of a stand-in leads to the node
+        if record and node.id not in _originals:  # a stand-in of a stand-in leads to the node
+            _originals[node.id] = weakref.ref(owner(node), _forget(node.id))
     saved, _current = _current, stand_ins
     try:
         yield
@@ -57,5 +58,13 @@ def copy_of(node: Any) -> Any:
 
 def owner(node: Any) -> Any:
     """The node a stand-in copies (while it lives); any other node is its own owner."""
-    original = _originals.get(node.id)
+    ref = _originals.get(node.id)
+    original = None if ref is None else ref()
     return node if original is None else original
+
+
+def _forget(key: int) -> Callable[[weakref.ref], None]:
+    def forget(_: weakref.ref) -> None:
+        _originals.pop(key, None)
+
+    return forget

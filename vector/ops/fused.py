@@ -180,7 +180,8 @@ def _statistics(x: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _jvp_normalize(xhat: np.ndarray, std: np.ndarray, v: np.ndarray) -> np.ndarray:
     """J·v for x̂ = (x − μ)/σ column by column: (v − mean v − x̂·mean(x̂ v))/σ (J is symmetric)."""
-    return (v - v.mean(axis=0) - xhat * (xhat * v).mean(axis=0)) / std
+    n = v.shape[0]
+    return (v - v.sum(axis=0) / n - xhat * ((xhat * v).sum(axis=0) / n)) / std
 
 
 class BatchNormalize(TensorOp):
@@ -284,7 +285,7 @@ class BatchNormalizeGrad(TensorOp):
         dstd = (xhat * tx).sum(axis=0) / n  # σ' = (σ²)'/(2σ) = Σ x̂·t / n
         # f = P(v)/σ with P(v) = v − mean v − x̂·mean(x̂v): f' = P'/σ − f·σ'/σ, where along x
         # P' = −x̂'·mean(x̂v) − x̂·mean(x̂'v), and along v it is P(tv).
-        dp = -jt * (xhat * v).mean(axis=0) - xhat * (jt * v).mean(axis=0)
+        dp = -jt * ((xhat * v).sum(axis=0) / n) - xhat * ((jt * v).sum(axis=0) / n)
         return dp / std - out * (dstd / std) + _jvp_normalize(xhat, std, tv)
 
 

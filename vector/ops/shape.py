@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ def axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[i
     """Normalise `axes` (None, int or tuple) to sorted non-negative ints, with a clear error."""
     if axes is None:
         return tuple(range(ndim))
+    if type(axes) is tuple and len(axes) == 1 and type(axes[0]) is int and 0 <= axes[0] < ndim:
+        return axes  # the common case, (0,) or (1,): nothing to normalise
     items = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
     out = []
     for a in items:
@@ -59,10 +62,10 @@ class Reshape(TensorOp):
 
     def check(self, a: np.ndarray) -> None:
         known = [n for n in self.shape if n != -1]
-        size = int(np.prod(known)) if known else 1
+        size = math.prod(known)
         ok = (
             self.shape.count(-1) <= 1
-            and all(n >= 0 or n == -1 for n in self.shape)
+            and all(n >= 0 for n in known)
             and (a.size == size if -1 not in self.shape else size > 0 and a.size % size == 0)
         )
         if not ok:
@@ -177,7 +180,7 @@ class Summation(TensorOp):
         axes_tuple("summation", self.axes, a.ndim, a.shape)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
-        return np.sum(a, axis=axes_tuple("summation", self.axes, a.ndim, a.shape))
+        return a.sum(axis=axes_tuple("summation", self.axes, a.ndim, a.shape))
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         shape = node.inputs[0].shape
@@ -207,6 +210,8 @@ def sum_to_shape(grad: Tensor, grad_shape: tuple[int, ...], shape: tuple[int, ..
         lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
     )
     summed = summation(grad, axes) if axes else grad
+    if len(axes) == lead:  # only leading axes were summed away: the shape is right already
+        return summed
     return reshape(summed, shape)
 
 
