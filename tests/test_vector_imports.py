@@ -71,7 +71,7 @@ def test_module_level_imports_form_no_cycle():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycle = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
+                cycle = [*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt]
                 pytest.fail(f"import cycle: {' → '.join(cycle)}")
             if nxt not in state:
                 visit(nxt, [*path, nxt])

@@ -33,7 +33,8 @@ class BatchNorm1d(Module):
     """y = w·(x − μ)/√(σ² + eps) + b per feature, for x of shape (batch, dim).
 
     Training: μ and σ² are the batch mean and biased batch variance of each feature (gradients
-    flow through them; the normalisation is one fused op, `ops.batch_normalize`), and the running statistics move towards them without building graph:
+    flow through them; the normalisation is one fused op, `ops.batch_normalize`), and the
+    running statistics move towards them without building graph:
     `running_mean = (1 − m)·running_mean + m·μ`, `running_var = (1 − m)·running_var + m·σ²`
     (biased σ², as needle). Evaluation: μ and σ² are the running statistics. w (ones) and b
     (zeros) are Parameters of shape (dim,); the running statistics are plain Tensors.
