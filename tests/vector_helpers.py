@@ -392,6 +392,26 @@ CASES: list[Case] = [
             ((2, 1, 3, 4), (5, 4, 2)),
         ]
     ],
+    # The transposed forms gradients build (Ȳ·Bᵀ, Aᵀ·Ȳ): checked like any op.
+    *[
+        Case(
+            "matmul_transposed",
+            f"matmul{'ᵀ' if ta else ''}{sa}@{sb}{'ᵀ' if tb else ''}",
+            lambda a, b, ta=ta, tb=tb: ops.matmul_transposed(a, b, ta, tb),
+            lambda a, b, ta=ta, tb=tb: (
+                (np.swapaxes(a, -1, -2) if ta else a) @ (np.swapaxes(b, -1, -2) if tb else b)
+            ),
+            ((sa, "any"), (sb, "any")),
+        )
+        for ta, tb, sa, sb in [
+            (False, True, (3, 4), (5, 4)),
+            (True, False, (4, 3), (4, 5)),
+            (True, True, (4, 3), (5, 4)),
+            (True, False, (6, 4, 3), (4, 5)),
+            (False, True, (2, 3, 4), (6, 2, 5, 4)),
+            (False, False, (3, 4), (4, 2)),
+        ]
+    ],
     # BatchNorm1d's normalisation and its VJP (vector/ops/fused.py), at two batch sizes.
     *[
         Case(

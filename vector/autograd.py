@@ -81,7 +81,8 @@ class TensorOp:
 
     def out_dtype(self, *dtypes: np.dtype) -> np.dtype:
         """The dtype `compute` returns, known before computing (deferred results need it)."""
-        return _promote(dtypes)
+        found = _PROMOTIONS.get(dtypes)  # numpy's promotion, remembered (see _PROMOTIONS)
+        return found if found is not None else _promote(dtypes)
 
     def params(self) -> str:
         """The op's parameters as text, for labels: `add_scalar(3)`."""
@@ -152,7 +153,8 @@ class Tensor:
         for x in inputs:
             if not isinstance(x, Tensor):
                 raise TypeError(f"{op}: expected Tensor inputs, got {type(x).__name__}: {x!r}")
-            requires_grad = requires_grad or x.requires_grad
+            if x.requires_grad:
+                requires_grad = True
         tensor = Tensor.__new__(Tensor)
         tensor._init(op, tuple(inputs), None, requires_grad and Mode.grad)
         if Mode.deferred:  # inside backward(): computed when first read (vector/deferred.py)
@@ -249,10 +251,9 @@ class Tensor:
     def grad(self, value: Any) -> None:
         if value is not None and not isinstance(value, Tensor):
             value = Tensor(value, dtype=self._dtype, requires_grad=False)
-        elif value is not None:
+        elif value is not None and value._dtype is not self._dtype:
             value = _in_dtype_of(self, value)
-        # A stand-in passes its gradient on to the node it copies (vector/stand_ins.py).
-        stand_ins.owner(self)._grad = value
+        self._grad = value
 
     # ----------------------------------------------------------------------------- reverse mode
     def backward(
@@ -298,8 +299,8 @@ class Tensor:
         partials = self.op.gradient_as_tuple(adjoint, node)
         return tuple(
             [
-                _in_dtype_of(x, partial) if x.requires_grad else None
-                for x, partial in zip(self.inputs, partials, strict=True)
+                None if not x.requires_grad else p if p._dtype is x._dtype else _in_dtype_of(x, p)
+                for x, p in zip(self.inputs, partials, strict=True)
             ]
         )
 
@@ -310,99 +311,101 @@ class Tensor:
     # vector.ops defines its ops by subclassing TensorOp from this module, so this module cannot
     # import vector.ops at its top; the operators import it when they are called.
     def __add__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         if isinstance(other, Tensor):
             return ops.add(self, other)
         return ops.add_scalar(self, _operand("add", other))
 
     def __radd__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.add_scalar(self, _operand("add", other))
 
     def __sub__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         if isinstance(other, Tensor):
             return ops.add(self, ops.negate(other))
         return ops.add_scalar(self, -_operand("subtract", other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.add_scalar(ops.negate(self), _operand("subtract", other))
 
     def __mul__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         if isinstance(other, Tensor):
             return ops.multiply(self, other)
         return ops.mul_scalar(self, _operand("multiply", other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.mul_scalar(self, _operand("multiply", other))
 
     def __truediv__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         if isinstance(other, Tensor):
             return ops.divide(self, other)
         return ops.divide_scalar(self, _operand("divide", other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         other = _operand("divide", other)
         dtype = np.result_type(self._dtype, other, np.float16)  # true division gives floats
         return ops.divide(Tensor(np.asarray(other, dtype=dtype), requires_grad=False), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         if isinstance(other, Tensor):
             return ops.power(self, other)
         return ops.power_scalar(self, _operand("power", other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         other = _operand("power", other)
         base = np.asarray(other, dtype=np.result_type(self._dtype, other))
         return ops.power(Tensor(base, requires_grad=False), self)
 
     def __neg__(self) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.negate(self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.matmul(self, other)
 
     def matmul(self, other: Tensor) -> Tensor:
-        return self @ other
+        import vector.ops as ops
+
+        return ops.matmul(self, other)
 
     def sum(self, axes: Any = None) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.summation(self, axes)
 
     def reshape(self, shape: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.reshape(self, shape)
 
     def transpose(self, axes: Any = None) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.transpose(self, axes)
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        from vector import ops
+        import vector.ops as ops
 
         return ops.broadcast_to(self, shape)
 
@@ -444,11 +447,11 @@ def compute_gradient_of_variables(
     """
     record = create_graph and Mode.grad
     order = autodiff.topological_order((output_tensor,), requiring_grad=True)
-    with (
-        stand_ins.pass_over(order, record, _stand_in),
-        switch(grad=record, deferred=True, tangents=None),
-    ):
-        return autodiff.backward(output_tensor, out_grad, trace=trace, order=order)
+    copies = stand_ins.pass_over(order, record, _stand_in)
+    with copies, switch(grad=record, deferred=True, tangents=None):
+        steps = autodiff.backward(output_tensor, out_grad, trace=trace, order=order)
+    copies.deliver()  # gradients that reached stand-ins go on to the nodes they copy
+    return steps
 
 
 def find_topo_sort(node_list: list[Tensor]) -> list[Tensor]:
@@ -481,7 +484,7 @@ def _in_dtype_of(node: Tensor, grad: Tensor) -> Tensor:
     dtype = node._dtype
     if grad._dtype == dtype or dtype.kind != "f":
         return grad
-    from vector import ops  # see the note above the operators
+    import vector.ops as ops  # see the note above the operators
 
     return ops.cast(grad, dtype)
 
@@ -489,21 +492,24 @@ def _in_dtype_of(node: Tensor, grad: Tensor) -> Tensor:
 def _stand_in(original: Tensor, inputs: tuple[Tensor, ...], requires_grad: bool) -> Tensor:
     """For vector/stand_ins.py: a node with `original`'s id, op and values over `inputs`."""
     copy = Tensor.__new__(Tensor)
-    copy._init(original.op, inputs, original._cached_data, requires_grad)
+    copy.op = original.op
+    copy.inputs = inputs
+    copy._cached_data = original._cached_data
     copy._dtype = original._dtype
+    copy.requires_grad = requires_grad
+    copy._grad = None
     copy.id = original.id
     copy.label = original.label
     return copy
 
 
 _PROMOTIONS: dict[tuple[np.dtype, ...], np.dtype] = {}
+"""numpy's promotion of dtype tuples, remembered: `np.result_type` costs more than a lookup, and a
+backward pass asks the same few questions (float32 with bool, float32 with float64) every step."""
 
 
 def _promote(dtypes: tuple[np.dtype, ...]) -> np.dtype:
-    # numpy's promotion, remembered: a backward pass asks the same few questions every step.
-    found = _PROMOTIONS.get(dtypes)
-    if found is None:
-        found = _PROMOTIONS[dtypes] = np.result_type(*dtypes)
+    found = _PROMOTIONS[dtypes] = np.result_type(*dtypes)
     return found
 
 

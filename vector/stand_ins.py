@@ -5,7 +5,8 @@ A gradient refers to the forward graph (the gradient of exp x is exp x times the
 reference cycle, which only Python's cyclic garbage collector can free. So `backward()` first
 copies every node of the pass: a stand-in has the node's id, op and values, its inputs are
 stand-ins too, and the gradient graph is built over them. A stand-in reaches its node only
-through a weak reference, used to deliver higher-order gradients (`x.grad.backward()`) to `x`.
+through a weak reference, used to deliver higher-order gradients (`x.grad.backward()`) to `x`
+once the pass is over (`pass_over.deliver`).
 
 What it buys: every graph is freed by reference counting the moment the loop lets go of it, as
 PyTorch warns it cannot do with `create_graph=True`. With the collector off, the founding note's
@@ -18,53 +19,63 @@ reference per node when the pass records its gradient graph (`create_graph=True`
 
 from __future__ import annotations
 
-import contextlib
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 _current: dict[int, Any] | None = None
 """The stand-ins of the backward pass now running, by node id (None between passes)."""
 
 _originals: dict[int, weakref.ref] = {}
-"""A weak reference to the node each recorded stand-in copies, by their shared id; the entry goes
-when the node does."""
+"""A weak reference to the node each recorded stand-in copies, by their shared id."""
+
+_prune_above = 1024
+"""Drop the entries of nodes that have died when the table grows past this size (then double
+it): cheaper than a callback per node, and the table stays within twice the live entries."""
 
 
-@contextlib.contextmanager
-def pass_over(
-    order: list[Any], record: bool, copy: Callable[[Any, tuple, bool], Any]
-) -> Iterator[None]:
+class pass_over:  # (used like a function: `with pass_over(...): ...`)
     """Within the block, the nodes of `order` (inputs first) have stand-ins made by
-    `copy(node, inputs, requires_grad)`; `record` says whether the gradient graph is recorded."""
-    global _current
-    stand_ins: dict[int, Any] = {}
-    for node in order:
-        inputs = tuple([stand_ins[x.id] if x.requires_grad else x for x in node.inputs])
-        stand_ins[node.id] = copy(node, inputs, record)
-        if record and node.id not in _originals:  # a stand-in of a stand-in leads to the node
-            _originals[node.id] = weakref.ref(owner(node), _forget(node.id))
-    saved, _current = _current, stand_ins
-    try:
-        yield
-    finally:
-        _current = saved
+    `copy(node, inputs, requires_grad)`; `record` says whether the gradient graph is recorded.
+    Afterwards `deliver()` hands the gradients that reached stand-ins (a pass over a gradient
+    graph, `x.grad.backward()`) to the nodes they copy."""
+
+    def __init__(self, order: list[Any], record: bool, copy: Callable[[Any, tuple, bool], Any]):
+        global _prune_above
+        stand_ins: dict[int, Any] = {}
+        self.copies: list[tuple[Any, Any]] = []  # (stand-in in `order`, the node it copies)
+        get = _originals.get
+        for node in order:
+            inputs = tuple([stand_ins[x.id] if x.requires_grad else x for x in node.inputs])
+            stand_ins[node.id] = copy(node, inputs, record)
+            ref = get(node.id)
+            if ref is None:
+                if record:  # first seen here, so no stand-in: the node is its own original
+                    _originals[node.id] = weakref.ref(node)
+            else:
+                original = ref()
+                if original is not None and original is not node:
+                    self.copies.append((node, original))
+        if len(_originals) > _prune_above:
+            for key in [k for k, ref in _originals.items() if ref() is None]:
+                del _originals[key]
+            _prune_above = max(1024, 2 * len(_originals))
+        self.stand_ins = stand_ins
+
+    def __enter__(self) -> None:
+        global _current
+        self.saved, _current = _current, self.stand_ins
+
+    def __exit__(self, *exc: object) -> None:
+        global _current
+        _current = self.saved
+
+    def deliver(self) -> None:
+        for node, original in self.copies:
+            if node.grad is not None:
+                original.grad, node.grad = node.grad, None
 
 
 def copy_of(node: Any) -> Any:
     """The stand-in of `node` in the pass now running, or None outside a pass."""
     return None if _current is None else _current[node.id]
-
-
-def owner(node: Any) -> Any:
-    """The node a stand-in copies (while it lives); any other node is its own owner."""
-    ref = _originals.get(node.id)
-    original = None if ref is None else ref()
-    return node if original is None else original
-
-
-def _forget(key: int) -> Callable[[weakref.ref], None]:
-    def forget(_: weakref.ref) -> None:
-        _originals.pop(key, None)
-
-    return forget

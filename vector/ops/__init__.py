@@ -39,9 +39,11 @@ from vector.ops.elementwise import (
 from vector.ops.fused import (
     BatchNormalize,
     BatchNormalizeGrad,
+    MatMulTransposed,
     SoftmaxLossGrad,
     batch_normalize,
     batch_normalize_grad,
+    matmul_transposed,
     softmax_loss_grad,
 )
 from vector.ops.loss import SoftmaxLoss, softmax_loss
@@ -75,6 +77,7 @@ __all__ = [
     "LogSoftmax",
     "LogSumExp",
     "MatMul",
+    "MatMulTransposed",
     "MulScalar",
     "Negate",
     "PowerScalar",
@@ -99,6 +102,7 @@ __all__ = [
     "logsoftmax",
     "logsumexp",
     "matmul",
+    "matmul_transposed",
     "mul_scalar",
     "multiply",
     "negate",

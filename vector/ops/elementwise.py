@@ -36,6 +36,8 @@ class ScalarOp(TensorOp):
         return f"{self.scalar:g}"
 
     def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.kind == "f" and type(self.scalar) in (int, float):
+            return dtype  # a Python number never changes a float array's dtype (NEP 50)
         return np.result_type(dtype, self.scalar)
 
 
@@ -143,6 +145,8 @@ class DivScalar(ScalarOp):
     name = "divide_scalar"
 
     def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.kind == "f" and type(self.scalar) in (int, float):
+            return dtype  # as in ScalarOp.out_dtype
         return np.result_type(dtype, self.scalar, np.float16)  # true division gives floats
 
     def check(self, a: np.ndarray) -> None:

