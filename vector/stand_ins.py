@@ -9,12 +9,14 @@ through a weak reference, used to deliver higher-order gradients (`x.grad.backwa
 once the pass is over (`pass_over.deliver`).
 
 What it buys: every graph is freed by reference counting the moment the loop lets go of it, as
-PyTorch warns it cannot do with `create_graph=True`. With the collector off, the founding note's
-loop keeps a flat number of live tensors (tests/test_vector_memory.py). Without stand-ins each
-step's graph, batch included, would wait for the collector.
+PyTorch warns it cannot do with `create_graph=True`. Measured on the founding note's loop (its
+`backward()` records, as needle's does): with the collector off, 100 steps leave 0 extra live
+tensors with stand-ins and 1 700 without (17 a step, each step's batch and activations among
+them); with the collector on, an epoch takes 0.367 s with stand-ins and 0.420 s without, the
+difference being the collector's work (medians of 7, one BLAS thread).
 
-What it costs: one small object per node of each backward pass (about 1 µs each), and a weak
-reference per node when the pass records its gradient graph (`create_graph=True`).
+What it costs: one small object per node of each backward pass, and a weak reference per node
+(in a table keyed by node id) when the pass records its gradient graph (`create_graph=True`).
 """
 
 from __future__ import annotations
