@@ -251,7 +251,7 @@ class Tensor:
     def grad(self, value: Any) -> None:
         if value is not None and not isinstance(value, Tensor):
             value = Tensor(value, dtype=self._dtype, requires_grad=False)
-        elif value is not None and value._dtype is not self._dtype:
+        elif value is not None:
             value = _in_dtype_of(self, value)
         self._grad = value
 
@@ -299,8 +299,8 @@ class Tensor:
         partials = self.op.gradient_as_tuple(adjoint, node)
         return tuple(
             [
-                None if not x.requires_grad else p if p._dtype is x._dtype else _in_dtype_of(x, p)
-                for x, p in zip(self.inputs, partials, strict=True)
+                _in_dtype_of(x, partial) if x.requires_grad else None
+                for x, partial in zip(self.inputs, partials, strict=True)
             ]
         )
 
@@ -482,7 +482,7 @@ def _in_dtype_of(node: Tensor, grad: Tensor) -> Tensor:
     """`grad` in `node`'s dtype when that is floating (as PyTorch); integer nodes take their
     gradient in whatever dtype the computation gave (as needle)."""
     dtype = node._dtype
-    if grad._dtype == dtype or dtype.kind != "f":
+    if grad._dtype is dtype or grad._dtype == dtype or dtype.kind != "f":
         return grad
     import vector.ops as ops  # see the note above the operators
 

@@ -17,10 +17,10 @@ JVP against VJP, and reverse over reverse (tests/vector_helpers.py, the op catal
   instead of eight, reusing the softmax the loss already computed.
 - `batch_normalize(x, eps)` and `batch_normalize_grad(x, v, eps)`: BatchNorm1d's normalisation
   (x − μ)/√(σ² + eps) over the batch, and its VJP. `nn.BatchNorm1d` in training mode records one
-  node instead of about a dozen forward, and one instead of about twenty backward. Measured on one epoch of needle hw2's
-  MLPResNet(784, 100) with Adam (the network of `python -m bench.mlp_resnet`, 7 epochs each way,
-  alternating): 2.22 s fused, 2.91 s with BatchNorm1d written in plain ops (medians; 1.31×, 1.41×
-  by the fastest runs).
+  node instead of about a dozen forward, and one instead of about twenty backward. Measured on
+  one epoch of needle hw2's MLPResNet(784, 100) with Adam (the network of `python -m
+  bench.mlp_resnet`, 7 epochs each way, alternating): 2.22 s fused, 2.91 s with BatchNorm1d
+  written in plain ops (medians; 1.31×, 1.41× by the fastest runs).
 """
 
 from __future__ import annotations
