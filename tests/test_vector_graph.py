@@ -384,13 +384,13 @@ def test_after_one_seed_step_the_batch_grad_is_lazy_and_the_weight_grads_are_rig
     loss = ops.softmax_loss(z, y_one_hot)
     loss.backward()
     assert x.grad is not None
-    assert x.grad.cached_data is None
+    assert not x.grad.realized
     g1, g2, gx = two_layer_grads(batch, w1.numpy(), w2.numpy(), one_hot(labels, 5))
     np.testing.assert_allclose(w1.grad.numpy(), g1, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w2.grad.numpy(), g2, rtol=1e-5, atol=1e-6)
-    assert x.grad.cached_data is None  # computing the weights' grads did not compute x's
+    assert not x.grad.realized  # computing the weights' grads did not compute x's
     np.testing.assert_allclose(x.grad.numpy(), gx, rtol=1e-5, atol=1e-6)  # but it is right
-    assert x.grad.cached_data is not None
+    assert x.grad.realized
 
 
 def test_lazy_grads_use_the_values_of_the_pass_not_later_updates():
@@ -402,7 +402,7 @@ def test_lazy_grads_use_the_values_of_the_pass_not_later_updates():
     labels = one_hot(rng.integers(0, 2, 4), 2)
     g1, g2, _ = two_layer_grads(x.numpy(), w1.numpy(), w2.numpy(), labels)
     ops.softmax_loss(ops.relu(x @ w1) @ w2, Tensor(labels)).backward()
-    assert w1.grad.cached_data is None
+    assert not w1.grad.realized
     w2.data = w2.data - 0.5 * w2.grad
     w1.data = w1.data * 0
     np.testing.assert_allclose(w1.grad.numpy(), g1, rtol=1e-12)
@@ -431,7 +431,7 @@ def test_the_seed_loop_never_computes_the_batch_grad(seed_module):
     batches = [t for t in computed if t.shape == (50, 8)]
     assert len(batches) == 2
     for x in batches:
-        assert x.grad is not None and x.grad.cached_data is None
+        assert x.grad is not None and not x.grad.realized
 
 
 # ------------------------------------------------------------------ needle-style custom ops
@@ -470,7 +470,7 @@ def test_an_error_inside_backward_leaves_the_engine_usable():
     with pytest.raises(ArithmeticError, match="broken gradient"):
         _Broken()(x).backward()
     y = x * 2  # eager and recording again, not stuck in the pass's lazy mode
-    assert y.cached_data is not None and y.requires_grad and y.inputs == (x,)
+    assert y.realized and y.requires_grad and y.inputs == (x,)
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0])
 

@@ -18,7 +18,6 @@ import vector
 from autodiff import check_grad
 from vector import Tensor, ops
 from vector.data import write_idx
-from vector.ops.matmul import MatMul
 
 REPO = Path(__file__).resolve().parents[1]
 """The repository root (this file lives in `tests/`)."""
@@ -275,6 +274,19 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-a))
 
 
+def _batch_normalize_vjp(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The VJP of (a − mean)/√(var + 0.1) column by column, from its Jacobian built entry by entry:
+    ∂x̂ᵢ/∂aⱼ = s·(δᵢⱼ − 1/n) − s·x̂ᵢ·x̂ⱼ/n with s = 1/√(var + 0.1)."""
+    n = a.shape[0]
+    out = np.empty_like(v)
+    for col in range(a.shape[1]):
+        s = 1 / np.sqrt(a[:, col].var() + 0.1)
+        xhat = (a[:, col] - a[:, col].mean()) * s
+        jacobian = s * (np.eye(n) - 1 / n) - s * np.outer(xhat, xhat) / n
+        out[:, col] = jacobian.T @ v[:, col]
+    return out
+
+
 def _softmax_loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean(lse(z, 1) - np.sum(z * y, axis=1))
 
@@ -420,12 +432,12 @@ CASES: list[Case] = [
             ((2, 1, 3, 4), (5, 4, 2)),
         ]
     ],
-    # The transposed forms only gradients build (Ȳ·Bᵀ, Aᵀ·Ȳ): checked like any op.
+    # The transposed forms gradients build (Ȳ·Bᵀ, Aᵀ·Ȳ): checked like any op.
     *[
         Case(
-            "matmul",
+            "matmul_transposed",
             f"matmul{'ᵀ' if ta else ''}{sa}@{sb}{'ᵀ' if tb else ''}",
-            lambda a, b, ta=ta, tb=tb: Tensor.make_from_op(MatMul(ta, tb), (a, b)),
+            lambda a, b, ta=ta, tb=tb: ops.matmul_transposed(a, b, ta, tb),
             lambda a, b, ta=ta, tb=tb: (
                 (np.swapaxes(a, -1, -2) if ta else a) @ (np.swapaxes(b, -1, -2) if tb else b)
             ),
@@ -437,7 +449,29 @@ CASES: list[Case] = [
             (True, True, (4, 3), (5, 4)),
             (True, False, (6, 4, 3), (4, 5)),
             (False, True, (2, 3, 4), (6, 2, 5, 4)),
+            (False, False, (3, 4), (4, 2)),
         ]
+    ],
+    # BatchNorm1d's normalisation and its VJP (vector/ops/fused.py), at two batch sizes.
+    *[
+        Case(
+            "batch_normalize",
+            f"batch_normalize{s}",
+            lambda a: ops.batch_normalize(a, 0.1),
+            lambda a: (a - a.mean(0)) / np.sqrt(a.var(0) + 0.1),
+            ((s, "any"),),
+        )
+        for s in [(5, 3), (2, 4)]
+    ],
+    *[
+        Case(
+            "batch_normalize_grad",
+            f"batch_normalize_grad{s}",
+            lambda a, v: ops.batch_normalize_grad(a, v, 0.1),
+            _batch_normalize_vjp,
+            ((s, "any"), (s, "any")),
+        )
+        for s in [(5, 3), (3, 2)]
     ],
     *[
         Case(

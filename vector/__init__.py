@@ -1,15 +1,17 @@
 """adjoint's vector engine: numpy Tensors with needle's public API.
 
 `import vector as ndl` and code written for CMU 10-714's needle runs: Tensor, the ops, and
-(in their modules) init, nn, optim and data.
+(in their modules) init, nn, optim and data. Start reading at `vector/autograd.py`.
 """
 
-from vector import autograd, data, ops
-from vector.autograd import Device, TensorOp, cpu, default_device, find_topo_sort, no_grad
+from vector import autograd, data, init, models, nn, ops, optim
+from vector.autograd import Tensor, TensorOp, find_topo_sort
+from vector.device import Device, cpu, default_device
 from vector.forward import jacobian_fwd, jacobian_rev, jvp
+from vector.init import ones, ones_like, zeros, zeros_like
+from vector.modes import no_grad
 from vector.ops import *  # noqa: F403  (needle exposes every op at the top level)
 from vector.ops import __all__ as _op_names
-from vector.tensor import Tensor
 
 __all__ = [
     "Device",
@@ -20,12 +22,18 @@ __all__ = [
     "data",
     "default_device",
     "find_topo_sort",
+    "init",
     "jacobian_fwd",
     "jacobian_rev",
     "jvp",
+    "models",
+    "nn",
     "no_grad",
+    "ones",
+    "ones_like",
     "ops",
+    "optim",
+    "zeros",
+    "zeros_like",
     *_op_names,
 ]
-
-from vector import init, models, nn, optim  # noqa: F401  (needle: ndl.init, ndl.nn, ndl.optim)

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import _modes, find_topo_sort
-from vector.tensor import Tensor
+from vector.autograd import Tensor, find_topo_sort
+from vector.modes import switch
 
 
 def _real(x: Any) -> np.ndarray:
-    """`x` as a numpy array of floats: derivatives need real inputs, so integers become float64
-    (an integer tangent would silently truncate, and integer tensors take no gradient)."""
+    """`x` as a numpy array of floats: an integer tangent would silently truncate, so integer
+    primals become float64."""
     a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
     return a if a.dtype.kind == "f" else a.astype(np.float64)
 
@@ -29,6 +29,7 @@ def jvp(
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     inputs = []
+    table: dict[int, np.ndarray] = {}  # node id → tangent (vector/tangents.py)
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         x = Tensor(_real(p), requires_grad=False)
         tangent = np.asarray(t.numpy() if isinstance(t, Tensor) else t, dtype=x.dtype)
@@ -36,11 +37,13 @@ def jvp(
             raise ValueError(
                 f"jvp: tangent {k} has shape {tangent.shape} but its primal has shape {x.shape}"
             )
-        x._tangent = tangent
+        table[x.id] = tangent
         inputs.append(x)
-    with _modes(grad=False, lazy=False, tangents=True):
+    with switch(grad=False, deferred=False, tangents=table):
         out = f(*inputs)
-    tangent = out._tangent if out._tangent is not None else np.zeros(out.shape, out.dtype)
+    tangent = table.get(out.id)
+    if tangent is None:  # f(x) does not depend on x
+        tangent = np.zeros(out.shape, out.dtype)
     return out, Tensor(tangent, requires_grad=False)
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import Device
-from vector.tensor import Tensor
+from vector.autograd import Tensor
+from vector.device import Device
 
 __all__ = [
     "constant",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from vector import nn, ops
-from vector.tensor import Tensor
+from vector.autograd import Tensor
 
 __all__ = ["MLP", "MLPResNet", "ResidualBlock", "TwoLayerNet"]
 

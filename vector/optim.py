@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from vector.tensor import Tensor
+from vector.autograd import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -118,21 +118,29 @@ class Adam(Optimizer):
         b1, b2, wd = self.beta1, self.beta2, self.weight_decay
         correct1 = 1 - b1**self.t
         correct2 = 1 - b2**self.t
+        step = self.lr / correct1
+        root2 = correct2**0.5
         for p, theta, g in self._gradients():
             if wd:
                 g = g + wd * theta
             m = self.m.get(p)
             v = self.v.get(p)
-            # The state arrays belong to the optimiser alone, so they may be updated in place.
             if m is None:
-                m = self.m[p] = (1 - b1) * g
-                v = self.v[p] = (1 - b2) * (g * g)
-            else:
-                m *= b1
-                m += (1 - b1) * g
-                v *= b2
-                v += (1 - b2) * (g * g)
-            m_hat = m / correct1
-            v_hat = v / correct2
-            update = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-            p.data = (theta - update).astype(theta.dtype, copy=False)
+                m = self.m[p] = np.zeros_like(theta)
+                v = self.v[p] = np.zeros_like(theta)
+            # The state arrays belong to the optimiser alone, so they are updated in place, and
+            # `work` is scratch: each line below is one pass over the parameter, no temporary.
+            work = np.multiply(g, 1 - b1)
+            m *= b1
+            m += work  # m = β₁m + (1 − β₁)g
+            np.multiply(g, g, out=work)
+            work *= 1 - b2
+            v *= b2
+            v += work  # v = β₂v + (1 − β₂)g²
+            # lr·m̂/(√v̂ + eps) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), written as
+            # (lr/(1 − β₁ᵗ))·√(1 − β₂ᵗ)·m/(√v + eps·√(1 − β₂ᵗ)) to save a pass
+            np.sqrt(v, out=work)
+            work += self.eps * root2
+            np.divide(m, work, out=work)
+            work *= step * root2
+            p.data = np.subtract(theta, work, out=work)

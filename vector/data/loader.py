@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from vector.autograd import Tensor
 from vector.data.datasets import Dataset, MNISTDataset, NDArrayDataset
-
-if TYPE_CHECKING:
-    from vector.tensor import Tensor
 
 __all__ = ["DataLoader"]
 
@@ -61,9 +59,6 @@ class DataLoader:
         return np.array_split(indices, range(self.batch_size, n, self.batch_size))
 
     def _batches(self, ordering: list[np.ndarray]) -> Iterator[tuple[Tensor, ...]]:
-        # Imported here so that reading and batching data does not depend on the engine being
-        # importable (vector.data is usable on its own, and vector/__init__ may import us first).
-        from vector.tensor import Tensor
 
         for indices in ordering:
             fields = self._fetch(indices)

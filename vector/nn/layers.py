@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vector import init, ops
-from vector.autograd import Device
+from vector.autograd import Tensor
+from vector.device import Device
 from vector.nn.module import Module, Parameter
-from vector.tensor import Tensor
 
 __all__ = ["Dropout", "Flatten", "Linear", "ReLU", "Sigmoid", "Tanh"]
 
@@ -43,7 +43,9 @@ class Linear(Module):
     def forward(self, X: Tensor) -> Tensor:
         out = X @ self.weight
         if self.bias is not None:
-            out = out + self.bias.broadcast_to(out.shape)
+            # The (1, out_features) bias broadcasts over the rows, as numpy does (needle's
+            # elementwise add does not broadcast, so needle writes broadcast_to here).
+            out = out + self.bias
         return out
 
 
@@ -94,7 +96,8 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
             return x
-        mask = init.randb(*x.shape, p=1.0 - self.p, dtype=x.dtype)
-        if self.p == 1.0:  # everything dropped; 1/(1 − p) would turn the zeros into NaN
-            return x * mask
-        return x * mask / (1.0 - self.p)
+        mask = init.randb(*x.shape, p=1.0 - self.p, dtype=x.dtype).numpy()
+        if self.p < 1.0:  # with everything dropped, 1/(1 − p) would turn the zeros into NaN
+            mask = mask / (1.0 - self.p)
+        # mask/(1 − p) is one constant array, so the layer records one node
+        return x * Tensor.make_const(mask)

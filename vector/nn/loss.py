@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from vector import init, ops
+from vector.autograd import Tensor
 from vector.nn.module import Module
-from vector.tensor import Tensor
 
 __all__ = ["SoftmaxLoss"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from vector.tensor import Tensor
+from vector.autograd import Tensor
 
 __all__ = ["Identity", "Module", "Parameter", "Residual", "Sequential"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vector import init
-from vector.autograd import Device
+from vector import init, ops
+from vector.autograd import Tensor
+from vector.device import Device
 from vector.nn.module import Module, Parameter
-from vector.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "LayerNorm1d"]
 
@@ -33,7 +33,8 @@ class BatchNorm1d(Module):
     """y = w·(x − μ)/√(σ² + eps) + b per feature, for x of shape (batch, dim).
 
     Training: μ and σ² are the batch mean and biased batch variance of each feature (gradients
-    flow through them), and the running statistics move towards them without building graph:
+    flow through them; the normalisation is one fused op, `ops.batch_normalize`), and the
+    running statistics move towards them without building graph:
     `running_mean = (1 − m)·running_mean + m·μ`, `running_var = (1 − m)·running_var + m·σ²`
     (biased σ², as needle). Evaluation: μ and σ² are the running statistics. w (ones) and b
     (zeros) are Parameters of shape (dim,); the running statistics are plain Tensors.
@@ -58,22 +59,21 @@ class BatchNorm1d(Module):
         self.running_var = init.ones(dim, device=device, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = _check_2d("BatchNorm1d", x, self.dim)
-        n = shape[0]
+        _check_2d("BatchNorm1d", x, self.dim)
         if self.training:
-            mean = x.sum((0,)) / n
-            centered = x - _row(mean, shape)
-            var = (centered * centered).sum((0,)) / n
+            # (x − μ)/√(σ² + eps) with the batch's statistics, as one fused op
+            # (vector/ops/fused.py); it also hands back μ and σ² for the running statistics.
+            normalize = ops.BatchNormalize(self.eps)
+            normed = normalize(x)
             m = self.momentum
             # New arrays rather than in-place updates: graphs built in eval mode may still hold
             # the old ones.
-            self.running_mean.data = (1 - m) * self.running_mean.numpy() + m * mean.numpy()
-            self.running_var.data = (1 - m) * self.running_var.numpy() + m * var.numpy()
+            self.running_mean.data = (1 - m) * self.running_mean.numpy() + m * normalize.mean
+            self.running_var.data = (1 - m) * self.running_var.numpy() + m * normalize.var
         else:
-            centered = x - _row(self.running_mean, shape)
-            var = self.running_var
-        normed = centered / _row((var + self.eps) ** 0.5, shape)
-        return _row(self.weight, shape) * normed + _row(self.bias, shape)
+            normed = (x - self.running_mean) / (self.running_var + self.eps) ** 0.5
+        # (dim,) rows broadcast over the batch, as numpy does.
+        return self.weight * normed + self.bias
 
 
 class LayerNorm1d(Module):

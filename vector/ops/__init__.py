@@ -1,8 +1,9 @@
-"""Every op of the vector engine, as needle names them (functions and op classes)."""
+"""Every op of the vector engine, as needle names them (functions and op classes).
 
-import sys
+Plain ops: `elementwise`, `shape`, `reduce`, `matmul`, `loss`. Fused ops, which only make
+training faster: `fused` (see its docstring for what each one buys).
+"""
 
-import vector.tensor as _tensor
 from vector.ops.elementwise import (
     AddScalar,
     Cast,
@@ -35,7 +36,17 @@ from vector.ops.elementwise import (
     sigmoid,
     tanh,
 )
-from vector.ops.loss import SoftmaxLoss, SoftmaxLossGrad, softmax_loss, softmax_loss_grad
+from vector.ops.fused import (
+    BatchNormalize,
+    BatchNormalizeGrad,
+    MatMulTransposed,
+    SoftmaxLossGrad,
+    batch_normalize,
+    batch_normalize_grad,
+    matmul_transposed,
+    softmax_loss_grad,
+)
+from vector.ops.loss import SoftmaxLoss, softmax_loss
 from vector.ops.matmul import MatMul, matmul
 from vector.ops.reduce import LogSoftmax, LogSumExp, logsoftmax, logsumexp
 from vector.ops.shape import (
@@ -52,6 +63,8 @@ from vector.ops.shape import (
 
 __all__ = [
     "AddScalar",
+    "BatchNormalize",
+    "BatchNormalizeGrad",
     "BroadcastTo",
     "Cast",
     "DivScalar",
@@ -64,6 +77,7 @@ __all__ = [
     "LogSoftmax",
     "LogSumExp",
     "MatMul",
+    "MatMulTransposed",
     "MulScalar",
     "Negate",
     "PowerScalar",
@@ -77,6 +91,8 @@ __all__ = [
     "Transpose",
     "add",
     "add_scalar",
+    "batch_normalize",
+    "batch_normalize_grad",
     "broadcast_to",
     "cast",
     "divide",
@@ -86,6 +102,7 @@ __all__ = [
     "logsoftmax",
     "logsumexp",
     "matmul",
+    "matmul_transposed",
     "mul_scalar",
     "multiply",
     "negate",
@@ -101,6 +118,3 @@ __all__ = [
     "tanh",
     "transpose",
 ]
-
-# Tensor's operators (+, @, .sum, ...) call these functions; hand it this module now it exists.
-_tensor.ops = sys.modules[__name__]

@@ -6,18 +6,18 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import TensorOp
+from vector.autograd import Tensor, TensorOp, real_number, short
 from vector.ops.shape import sum_to_shape
-from vector.tensor import Tensor, _constant, _is_real_number, _short
 
 
 def _number(op: str, scalar: Any) -> Any:
-    """`scalar` if it is a real number (0-d numeric arrays count), else a TypeError naming `op`."""
-    if _is_real_number(scalar):
-        return scalar
+    """`scalar` as a real number (see `real_number`), else a TypeError naming `op`."""
+    number = real_number(scalar)
+    if number is not None:
+        return number
     raise TypeError(
-        f"{op}: the scalar must be a real number, got {_short(scalar)} ({type(scalar).__name__}); "
-        "use the elementwise op for a Tensor operand"
+        f"{op}: the scalar must be a real number or a one-element array, got {short(scalar)} "
+        f"({type(scalar).__name__}); use the elementwise op for a Tensor operand"
     )
 
 
@@ -29,14 +29,15 @@ class ScalarOp(TensorOp):
     """An op with a number `c` as its parameter (needle's `*_scalar` ops)."""
 
     def __init__(self, scalar: Any) -> None:
-        self.scalar = _number(self.name, scalar)
         # Python numbers adapt to the array's dtype (NEP 50); numpy scalars may promote it.
-        self.keeps_dtype = type(scalar) in (int, float)
+        self.scalar = _number(self.name, scalar)
 
     def params(self) -> str:
         return f"{self.scalar:g}"
 
     def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.kind == "f" and type(self.scalar) in (int, float):
+            return dtype  # a Python number never changes a float array's dtype (NEP 50)
         return np.result_type(dtype, self.scalar)
 
 
@@ -144,6 +145,8 @@ class DivScalar(ScalarOp):
     name = "divide_scalar"
 
     def out_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.kind == "f" and type(self.scalar) in (int, float):
+            return dtype  # as in ScalarOp.out_dtype
         return np.result_type(dtype, self.scalar, np.float16)  # true division gives floats
 
     def check(self, a: np.ndarray) -> None:
@@ -268,7 +271,7 @@ class ReLU(TensorOp):
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         # The mask is piecewise constant, so it enters the gradient graph as a constant (a
         # boolean one: multiplying by it keeps out_grad's dtype and costs no conversion).
-        return out_grad * _constant(node.inputs[0].realize_cached_data() > 0)
+        return out_grad * Tensor.make_const(node.inputs[0].realize_cached_data() > 0)
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         return tangents[0] * (primals[0] > 0)
@@ -316,7 +319,6 @@ class Cast(TensorOp):
     """f(a) = a converted to `dtype`;  the gradient is converted back to a's dtype."""
 
     name = "cast"
-    keeps_dtype = False
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
@@ -337,27 +339,8 @@ class Cast(TensorOp):
         return tangents[0].astype(self.dtype)
 
 
-# Ops without parameters are immutable, so one instance of each serves every call.
-_EWISEADD = EWiseAdd()
-_EWISEMUL = EWiseMul()
-_EWISEDIV = EWiseDiv()
-_EWISEPOW = EWisePow()
-_NEGATE = Negate()
-_LOG = Log()
-_EXP = Exp()
-_RELU = ReLU()
-_TANH = Tanh()
-_SIGMOID = Sigmoid()
-
-
 def add(a: Tensor, b: Tensor) -> Tensor:
-    return Tensor.make_from_op(
-        _EWISEADD,
-        (
-            a,
-            b,
-        ),
-    )
+    return EWiseAdd()(a, b)
 
 
 def add_scalar(a: Tensor, scalar: Any) -> Tensor:
@@ -365,13 +348,7 @@ def add_scalar(a: Tensor, scalar: Any) -> Tensor:
 
 
 def multiply(a: Tensor, b: Tensor) -> Tensor:
-    return Tensor.make_from_op(
-        _EWISEMUL,
-        (
-            a,
-            b,
-        ),
-    )
+    return EWiseMul()(a, b)
 
 
 def mul_scalar(a: Tensor, scalar: Any) -> Tensor:
@@ -379,13 +356,7 @@ def mul_scalar(a: Tensor, scalar: Any) -> Tensor:
 
 
 def divide(a: Tensor, b: Tensor) -> Tensor:
-    return Tensor.make_from_op(
-        _EWISEDIV,
-        (
-            a,
-            b,
-        ),
-    )
+    return EWiseDiv()(a, b)
 
 
 def divide_scalar(a: Tensor, scalar: Any) -> Tensor:
@@ -397,37 +368,31 @@ def power_scalar(a: Tensor, scalar: Any) -> Tensor:
 
 
 def power(a: Tensor, b: Tensor) -> Tensor:
-    return Tensor.make_from_op(
-        _EWISEPOW,
-        (
-            a,
-            b,
-        ),
-    )
+    return EWisePow()(a, b)
 
 
 def negate(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_NEGATE, (a,))
+    return Negate()(a)
 
 
 def log(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_LOG, (a,))
+    return Log()(a)
 
 
 def exp(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_EXP, (a,))
+    return Exp()(a)
 
 
 def relu(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_RELU, (a,))
+    return ReLU()(a)
 
 
 def tanh(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_TANH, (a,))
+    return Tanh()(a)
 
 
 def sigmoid(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_SIGMOID, (a,))
+    return Sigmoid()(a)
 
 
 def cast(a: Tensor, dtype: Any) -> Tensor:

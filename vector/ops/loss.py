@@ -1,4 +1,4 @@
-"""The softmax cross-entropy loss of the founding note, and its gradient, as ops."""
+"""The softmax cross-entropy loss of the founding note, as one op."""
 
 from __future__ import annotations
 
@@ -6,23 +6,15 @@ import math
 
 import numpy as np
 
-from vector.autograd import TensorOp
-from vector.ops.elementwise import exp
-from vector.ops.reduce import logsoftmax
-from vector.ops.shape import broadcast_to, reshape, summation
-from vector.tensor import Tensor
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+from vector.autograd import Tensor, TensorOp
+from vector.ops.fused import softmax, softmax_loss_grad
 
 
 class SoftmaxLoss(TensorOp):
     """f(Z, Y) = (1/n) Σᵢ [logsumexp(Zᵢ) − ⟨Zᵢ, Yᵢ⟩] for n rows of logits Z and one-hot Y.
 
     ∂f/∂Z = (softmax(Z) − Y)/n and ∂f/∂Y = −Z/n. One op rather than five because it ends every
-    training step; its Z-gradient is itself one op, `softmax_loss_grad`.
+    training step; its Z-gradient is one op too (`softmax_loss_grad`, vector/ops/fused.py).
     """
 
     name = "softmax_loss"
@@ -53,61 +45,12 @@ class SoftmaxLoss(TensorOp):
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         z, y = node.inputs
-        n = z.shape[0]
-        grad_z = Tensor.make_from_op(SoftmaxLossGrad(self.probs), (z, y, out_grad))
-        return grad_z, z * (-1 / n) * out_grad
+        return softmax_loss_grad(z, y, out_grad, self.probs), z * (-1 / z.shape[0]) * out_grad
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         (z, y), (tz, ty) = primals, tangents
-        return np.asarray(np.sum((_softmax(z) - y) * tz - z * ty) / z.shape[0])
-
-
-class SoftmaxLossGrad(TensorOp):
-    """f(Z, Y, g) = (softmax(Z) − Y)·g/n: the Z-gradient of softmax_loss for an adjoint g.
-
-    With P = softmax(Z) and an adjoint U of f:
-    ∂/∂Z: (g/n)·P⊙(U − Σⱼ U⊙P) (row sums), ∂/∂Y: −(g/n)·U, ∂/∂g: Σ U⊙(P − Y) / n.
-    Its own op so that a training step records one node here instead of eight, while second
-    derivatives (through the rule above) still work.
-    """
-
-    name = "softmax_loss_grad"
-    keeps_dtype = False
-
-    def __init__(self, probs: np.ndarray | None = None) -> None:
-        self.probs = probs  # softmax(Z) when softmax_loss has computed it already
-
-    def out_dtype(self, z: np.dtype, y: np.dtype, g: np.dtype) -> np.dtype:
-        # It is Z's gradient, so it has Z's dtype whatever the labels' or the adjoint's dtype.
-        return z
-
-    def compute(self, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-        probs = self.probs if self.probs is not None else _softmax(z)
-        return ((probs - y) * (g / z.shape[0])).astype(z.dtype, copy=False)
-
-    def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        z, y, g = node.inputs
-        n, k = z.shape
-        p = exp(logsoftmax(z))
-        scale = g / n
-        rows = broadcast_to(reshape(summation(out_grad * p, (1,)), (n, 1)), (n, k))
-        return (
-            p * (out_grad - rows) * scale,
-            -(out_grad * scale),
-            summation(out_grad * (p - y)) / n,
-        )
-
-    def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
-        (z, y, g), (tz, ty, tg) = primals, tangents
-        n = z.shape[0]
-        p = _softmax(z)
-        dp = p * (tz - np.sum(p * tz, axis=1, keepdims=True))
-        return (dp - ty) * (g / n) + (p - y) * (tg / n)
+        return np.asarray(np.sum((softmax(z) - y) * tz - z * ty) / z.shape[0])
 
 
 def softmax_loss(logits: Tensor, y_one_hot: Tensor) -> Tensor:
-    return Tensor.make_from_op(SoftmaxLoss(), (logits, y_one_hot))
-
-
-def softmax_loss_grad(logits: Tensor, y_one_hot: Tensor, out_grad: Tensor) -> Tensor:
-    return Tensor.make_from_op(SoftmaxLossGrad(), (logits, y_one_hot, out_grad))
+    return SoftmaxLoss()(logits, y_one_hot)

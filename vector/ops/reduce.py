@@ -6,10 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from vector.autograd import TensorOp
+from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import exp
-from vector.ops.shape import _axes_tuple, broadcast_to, kept_dims, reshape, summation
-from vector.tensor import Tensor
+from vector.ops.shape import axes_tuple, broadcast_to, kept_dims, reshape, summation
 
 
 def _stable_lse(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -34,10 +33,10 @@ class LogSumExp(TensorOp):
         return "" if self.axes is None else f"axes={self.axes}"
 
     def check(self, a: np.ndarray) -> None:
-        _axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
+        axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
-        axes = _axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
+        axes = axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
         return np.squeeze(_stable_lse(a, axes), axis=axes)
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
@@ -49,7 +48,7 @@ class LogSumExp(TensorOp):
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         a, ta = primals[0], tangents[0]
-        axes = _axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
+        axes = axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
         softmax = np.exp(a - out.reshape(kept_dims(a.shape, self.axes)))
         return np.sum(softmax * ta, axis=axes)
 
@@ -77,13 +76,9 @@ class LogSoftmax(TensorOp):
         return ta - np.sum(np.exp(out) * ta, axis=-1, keepdims=True)
 
 
-# Ops without parameters are immutable, so one instance of each serves every call.
-_LOGSOFTMAX = LogSoftmax()
-
-
 def logsumexp(a: Tensor, axes: Any = None) -> Tensor:
     return LogSumExp(axes)(a)
 
 
 def logsoftmax(a: Tensor) -> Tensor:
-    return Tensor.make_from_op(_LOGSOFTMAX, (a,))
+    return LogSoftmax()(a)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from vector.autograd import TensorOp
-from vector.tensor import Tensor
+from vector.autograd import Tensor, TensorOp
 
 
-def _axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+def axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Normalise `axes` (None, int or tuple) to sorted non-negative ints, with a clear error."""
     if axes is None:
         return tuple(range(ndim))
+    if type(axes) is tuple and len(axes) == 1 and type(axes[0]) is int and 0 <= axes[0] < ndim:
+        return axes  # the common case, (0,) or (1,): nothing to normalise
     items = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
     out = []
     for a in items:
@@ -60,10 +62,10 @@ class Reshape(TensorOp):
 
     def check(self, a: np.ndarray) -> None:
         known = [n for n in self.shape if n != -1]
-        size = int(np.prod(known)) if known else 1
+        size = math.prod(known)
         ok = (
             self.shape.count(-1) <= 1
-            and all(n >= 0 or n == -1 for n in self.shape)
+            and all(n >= 0 for n in known)
             and (a.size == size if -1 not in self.shape else size > 0 and a.size % size == 0)
         )
         if not ok:
@@ -175,10 +177,10 @@ class Summation(TensorOp):
         return "" if self.axes is None else f"axes={self.axes}"
 
     def check(self, a: np.ndarray) -> None:
-        _axes_tuple("summation", self.axes, a.ndim, a.shape)
+        axes_tuple("summation", self.axes, a.ndim, a.shape)
 
     def compute(self, a: np.ndarray) -> np.ndarray:
-        return np.sum(a, axis=_axes_tuple("summation", self.axes, a.ndim, a.shape))
+        return a.sum(axis=axes_tuple("summation", self.axes, a.ndim, a.shape))
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         shape = node.inputs[0].shape
@@ -190,7 +192,7 @@ class Summation(TensorOp):
 
 def kept_dims(shape: tuple[int, ...], axes: Any) -> tuple[int, ...]:
     """`shape` with the reduced `axes` kept as length 1 (numpy's keepdims=True shape)."""
-    reduced = _axes_tuple("summation", axes, len(shape), shape)
+    reduced = axes_tuple("summation", axes, len(shape), shape)
     return tuple(1 if i in reduced else n for i, n in enumerate(shape))
 
 
@@ -208,6 +210,8 @@ def sum_to_shape(grad: Tensor, grad_shape: tuple[int, ...], shape: tuple[int, ..
         lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
     )
     summed = summation(grad, axes) if axes else grad
+    if len(axes) == lead:  # only leading axes were summed away: the shape is right already
+        return summed
     return reshape(summed, shape)
 
 
