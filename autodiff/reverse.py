@@ -24,42 +24,34 @@ def backward(
     """
     if order is None:
         order = topological_order((root,), requiring_grad=True)
-    # Only the running sums live here, keyed by stable id: a node's entry is popped when it is
-    # processed, so this never holds more than the current frontier of the pass.
-    received: dict[int, Any] = {root.id: seed}
-    take, peek = received.pop, received.get  # bound once: this loop runs once per node
+    # The running sums of partial adjoints, keyed by the nodes' stable ids. A node's entry is
+    # removed when the node is processed, so this holds only the frontier of the pass.
+    adjoints: dict[int, Any] = {root.id: seed}
     steps: list[Step] | None = [] if trace else None
     for node in reversed(order):
-        adjoint = take(node.id, None)
+        adjoint = adjoints.pop(node.id, None)
         if adjoint is None:  # every path from the root to here is cut by a vjp that sent None
             continue
         node.grad = adjoint
         inputs = node.inputs
-        if not inputs:
+        if not inputs:  # an input of the graph: nothing to send on
             if steps is not None:
                 steps.append(Step(node, adjoint, ()))
             continue
-        partials = node.vjp(adjoint)
-        # The protocol promises one partial per input. No `strict=` keyword: parsing it costs
-        # a quarter of this loop on a scalar graph.
-        for inp, partial in zip(inputs, partials):  # noqa: B905
-            if partial is None or not inp.requires_grad:
+        partial_adjoints = node.vjp(adjoint)
+        for x, partial in zip(inputs, partial_adjoints):
+            if partial is None or not x.requires_grad:
                 continue
-            key = inp.id
-            before = peek(key)
-            received[key] = partial if before is None else before + partial
+            before = adjoints.get(x.id)
+            adjoints[x.id] = partial if before is None else before + partial
         if steps is not None:
-            steps.append(Step(node, adjoint, _edges(node, inputs, partials)))
+            steps.append(Step(node, adjoint, _edges(node, partial_adjoints)))
     return steps
 
 
-def _edges(node: Any, inputs: tuple[Any, ...], partials: tuple[Any, ...]) -> tuple[Edge, ...]:
+def _edges(node: Any, partial_adjoints: tuple[Any, ...]) -> tuple[Edge, ...]:
     local = node.local_derivatives()
     return tuple(
-        Edge(
-            inp,
-            None if local is None else local[k],
-            partial if inp.requires_grad else None,
-        )
-        for k, (inp, partial) in enumerate(zip(inputs, partials, strict=True))
+        Edge(x, None if local is None else local[k], partial if x.requires_grad else None)
+        for k, (x, partial) in enumerate(zip(node.inputs, partial_adjoints, strict=True))
     )

@@ -2,7 +2,7 @@
 
 A `Dual` carries a primal value x and a tangent ẋ (the derivative of x along the chosen direction).
 Every op computes its primal from the primitive table and its tangent by the chain rule from the
-same table's local partials: for y = f(x₁, …, xₙ), ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ. Nothing is recorded, so
+same table's local derivatives: for y = f(x₁, …, xₙ), ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ. Nothing is recorded, so
 there is no graph and no backward pass, and one pass gives one directional derivative.
 """
 
@@ -12,10 +12,23 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from scalar.primitives import PRIMITIVES, Primitive
+from scalar.primitives import PRIMITIVES, Primitive, unary_method
 from scalar.value import as_number, operand_error
 
-_P = PRIMITIVES
+
+def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual:
+    """`prim(*inputs)` with its tangent by the chain rule: ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ."""
+    primals = [x.primal for x in inputs]
+    if exponent is not None:
+        primals.append(exponent)
+    if prim.check is not None:
+        prim.check(*primals)
+    out = prim.value(*primals)
+    local = prim.local_derivatives(*primals, out)
+    # A zero tangent contributes nothing, even where the local derivative is infinite (√x at 0):
+    # inputs that do not move cannot move the output.
+    tangent = sum((d * x.tangent for d, x in zip(local, inputs, strict=True) if x.tangent), 0.0)
+    return Dual(out, tangent)
 
 
 class Dual:
@@ -37,76 +50,54 @@ class Dual:
         self.tangent = t
 
     def __add__(self, other: Any) -> Dual:
-        return _apply(_P["add"], "__add__", self, other)
+        return apply(PRIMITIVES["add"], self, _dual(other, "__add__", self))
 
     def __radd__(self, other: Any) -> Dual:
-        return _apply(_P["add"], "__radd__", self, other, reflected=True)
+        return apply(PRIMITIVES["add"], _dual(other, "__radd__", self, reflected=True), self)
 
     def __sub__(self, other: Any) -> Dual:
-        return _apply(_P["subtract"], "__sub__", self, other)
+        return apply(PRIMITIVES["subtract"], self, _dual(other, "__sub__", self))
 
     def __rsub__(self, other: Any) -> Dual:
-        return _apply(_P["subtract"], "__rsub__", self, other, reflected=True)
+        return apply(PRIMITIVES["subtract"], _dual(other, "__rsub__", self, reflected=True), self)
 
     def __mul__(self, other: Any) -> Dual:
-        return _apply(_P["multiply"], "__mul__", self, other)
+        return apply(PRIMITIVES["multiply"], self, _dual(other, "__mul__", self))
 
     def __rmul__(self, other: Any) -> Dual:
-        return _apply(_P["multiply"], "__rmul__", self, other, reflected=True)
+        return apply(PRIMITIVES["multiply"], _dual(other, "__rmul__", self, reflected=True), self)
 
     def __truediv__(self, other: Any) -> Dual:
-        return _apply(_P["divide"], "__truediv__", self, other)
+        return apply(PRIMITIVES["divide"], self, _dual(other, "__truediv__", self))
 
     def __rtruediv__(self, other: Any) -> Dual:
-        return _apply(_P["divide"], "__rtruediv__", self, other, reflected=True)
+        return apply(PRIMITIVES["divide"], _dual(other, "__rtruediv__", self, reflected=True), self)
 
     def __pow__(self, other: Any) -> Dual:
         if isinstance(other, Dual):
-            return _apply(_P["power"], "__pow__", self, other)
+            return apply(PRIMITIVES["power"], self, other)
         n = as_number(other)
         if n is None:
             raise operand_error("Dual", "__pow__", _short(self), other, reflected=False)
         if isinstance(other, numbers.Integral):
             n = int(other)
-        return _compute(_P["power_scalar"], (self,), (n,))
+        return apply(PRIMITIVES["power_scalar"], self, exponent=n)
 
     def __rpow__(self, other: Any) -> Dual:
-        return _apply(_P["power"], "__rpow__", self, other, reflected=True)
+        return apply(PRIMITIVES["power"], _dual(other, "__rpow__", self, reflected=True), self)
 
     def __neg__(self) -> Dual:
-        return _compute(_P["negate"], (self,))
+        return apply(PRIMITIVES["negate"], self)
 
-    def exp(self) -> Dual:
-        """eˣ"""
-        return _compute(_P["exp"], (self,))
-
-    def log(self) -> Dual:
-        """ln x; needs x > 0."""
-        return _compute(_P["log"], (self,))
-
-    def sin(self) -> Dual:
-        """sin x"""
-        return _compute(_P["sin"], (self,))
-
-    def cos(self) -> Dual:
-        """cos x"""
-        return _compute(_P["cos"], (self,))
-
-    def tanh(self) -> Dual:
-        """tanh x"""
-        return _compute(_P["tanh"], (self,))
-
-    def sigmoid(self) -> Dual:
-        """σ(x) = 1/(1 + e⁻ˣ)"""
-        return _compute(_P["sigmoid"], (self,))
-
-    def relu(self) -> Dual:
-        """max(0, x)"""
-        return _compute(_P["relu"], (self,))
-
-    def sqrt(self) -> Dual:
-        """√x; needs x ≥ 0."""
-        return _compute(_P["sqrt"], (self,))
+    # d.exp(), d.log(), ...: one method per unary primitive, each documented by its table row.
+    exp = unary_method("exp", apply)
+    log = unary_method("log", apply)
+    sin = unary_method("sin", apply)
+    cos = unary_method("cos", apply)
+    tanh = unary_method("tanh", apply)
+    sigmoid = unary_method("sigmoid", apply)
+    relu = unary_method("relu", apply)
+    sqrt = unary_method("sqrt", apply)
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
@@ -116,25 +107,14 @@ def _short(d: Dual) -> str:
     return f"Dual(primal={d.primal!r})"
 
 
-def _apply(prim: Primitive, method: str, d: Dual, other: Any, *, reflected: bool = False) -> Dual:
-    if not isinstance(other, Dual):
-        number = as_number(other)
-        if number is None:
-            raise operand_error("Dual", method, _short(d), other, reflected=reflected)
-        other = Dual(number)
-    return _compute(prim, (other, d) if reflected else (d, other))
-
-
-def _compute(prim: Primitive, args: tuple[Dual, ...], params: tuple[float, ...] = ()) -> Dual:
-    primals = tuple(a.primal for a in args) + params
-    if prim.check is not None:
-        prim.check(*primals)
-    out = prim.value(*primals)
-    partials = prim.local_derivatives(*primals, out)
-    # A zero tangent contributes nothing, even where the partial is infinite (√x at 0): inputs
-    # that do not move cannot move the output.
-    tangent = sum((p * a.tangent for p, a in zip(partials, args, strict=True) if a.tangent), 0.0)
-    return Dual(out, tangent)
+def _dual(x: Any, method: str, d: Dual, *, reflected: bool = False) -> Dual:
+    """`x` if it is a Dual; a number as a constant (tangent 0); else the TypeError for `method`."""
+    if isinstance(x, Dual):
+        return x
+    number = as_number(x)
+    if number is None:
+        raise operand_error("Dual", method, _short(d), x, reflected=reflected)
+    return Dual(number)
 
 
 def jvp(

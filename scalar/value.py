@@ -1,11 +1,11 @@
 """`Value`: one number of a computation graph, and reverse mode over a graph of them.
 
-Each node stores what the reverse pass needs and nothing more: its inputs, its op symbol, and the
-local derivatives d(node)/d(input), computed once in the forward pass from `PRIMITIVES`. micrograd
-keeps the same information hidden in a closure per node; a closure that refers to its own node makes
-every node a reference cycle, which only the cyclic garbage collector can free. Here a node refers
-to its inputs and to plain numbers only, so a graph dies by reference counting the moment its root
-is dropped.
+This is micrograd's `engine.py` with the local derivatives in plain sight. A node keeps its
+inputs, its op symbol and the local derivatives ∂(node)/∂(input), computed once in the forward
+pass from the primitive table (`scalar/primitives.py`). micrograd keeps the same information in a
+`_backward` closure per node; a closure that refers to its own node makes every node a reference
+cycle, which only the cyclic garbage collector can free. Here a node refers to its inputs and to
+plain numbers only, so a graph dies by reference counting the moment its root is dropped.
 """
 
 from __future__ import annotations
@@ -14,15 +14,8 @@ import numbers
 from typing import Any
 
 from autodiff import Step, next_id, topological_order
-from autodiff import backward as _backward
-from scalar.primitives import PRIMITIVES, Primitive
-
-_P = PRIMITIVES
-# + * relu are nearly every node of a neural net: bind their table entries once.
-_add_value, _add_partials = _P["add"].value, _P["add"].local_derivatives
-_mul_value, _mul_partials = _P["multiply"].value, _P["multiply"].local_derivatives
-_relu_value, _relu_partials = _P["relu"].value, _P["relu"].local_derivatives
-_new = object.__new__
+from autodiff import backward as reverse_pass
+from scalar.primitives import PRIMITIVES, Primitive, unary_method
 
 
 def as_number(x: Any) -> float | None:
@@ -39,6 +32,45 @@ def operand_error(cls: str, method: str, this: str, other: Any, *, reflected: bo
     return TypeError(f"{cls}.{method}: cannot combine {pair}; expected a number or a {cls}")
 
 
+def apply(
+    prim: Primitive, x: Value, y: Value | None = None, *, exponent: float | None = None
+) -> Value:
+    """The node `prim(x, y)`, or `prim(x)`: its value and local derivatives, from the table.
+
+    Every node of every graph is made here. `exponent` is the number n of `x ** n`: part of the
+    op (`power_scalar`), not an input of the graph.
+    """
+    if y is not None:
+        a, b = x.data, y.data
+        if prim.check is not None:
+            prim.check(a, b)
+        data = prim.value(a, b)
+        dx, dy = prim.local_derivatives(a, b, data)
+        requires_grad = x.requires_grad or y.requires_grad
+    else:
+        args = (x.data,) if exponent is None else (x.data, exponent)
+        if prim.check is not None:
+            prim.check(*args)
+        data = prim.value(*args)
+        (dx,), dy = prim.local_derivatives(*args, data), None
+        requires_grad = x.requires_grad
+    out = object.__new__(Value)  # a node, without the checks of `__init__`: the table made its data
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = prim.symbol
+    out.exponent = exponent
+    out._x, out._y, out._dx, out._dy = x, y, dx, dy
+    out.requires_grad = requires_grad
+    out.id = next_id()
+    return out
+
+
+ADD, MULTIPLY = PRIMITIVES["add"], PRIMITIVES["multiply"]
+_add, _add_local = ADD.value, ADD.local_derivatives
+_multiply, _multiply_local = MULTIPLY.value, MULTIPLY.local_derivatives
+
+
 class Value:
     """A scalar node: `data`, `grad`, its `inputs` and `op`, and the local derivatives of `op`.
 
@@ -47,16 +79,17 @@ class Value:
     sets `grad` on every node of the graph to d(self)/d(node), overwriting what was there.
     """
 
-    # Why the inputs and local derivatives sit in two slots each instead of two tuples: a tuple
-    # per node is one more object for the cyclic garbage collector to track and scan, and with a
-    # graph of 65 000 nodes alive during a training step that scanning costs more than the
-    # arithmetic. `inputs` and `local_derivatives()` build the tuples when asked.
+    # Slots, so that a node is one small object. `__dict__` still lets user code keep its own
+    # attributes on a node, as micrograd's optimizers do (`p.m = 0.0`). The inputs and the local
+    # derivatives sit in two slots each rather than in tuples: a tuple is one more object per
+    # node for the garbage collector to scan (the README's "Measured" says what that costs).
     __slots__ = (
+        "__dict__",
         "__weakref__",
-        "_d0",
-        "_d1",
-        "_i0",
-        "_i1",
+        "_dx",
+        "_dy",
+        "_x",
+        "_y",
         "data",
         "exponent",
         "grad",
@@ -71,64 +104,120 @@ class Value:
 
     data: float
     grad: float
-    op: str
     label: str
-    id: int
+    op: str  # the op's symbol, "" for an input
+    exponent: float | None  # the n of `x ** n`, a parameter of the op; else None
+    # The inputs x and y (y is None for a one-input op, both for an input of the graph) and the
+    # local derivatives ∂(self)/∂x and ∂(self)/∂y, computed in the forward pass.
+    _x: Value | None
+    _y: Value | None
+    _dx: float | None
+    _dy: float | None
     requires_grad: bool
-    exponent: float | None  # the n of `x ** n` (op "**", one input): a parameter; else None
-    _i0: Value | None  # first input, None for a leaf
-    _i1: Value | None  # second input, None for a leaf or a one-input op
-    _d0: float | None  # d(self)/d(first input)
-    _d1: float | None  # d(self)/d(second input)
+    id: int
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
-        number = data if type(data) is float else as_number(data)
+        number = as_number(data)
         if number is None:
             raise TypeError(f"Value: data must be a number, got {data!r} ({type(data).__name__})")
         self.data = number
         self.grad = 0.0
-        self.op = ""
         self.label = label
-        self.id = next_id()
+        self.op = ""
+        self.exponent = None
+        self._x = self._y = self._dx = self._dy = None
         self.requires_grad = requires_grad
-        self.exponent = self._i0 = self._i1 = self._d0 = self._d1 = None
+        self.id = next_id()
 
-    # --- the node protocol -----------------------------------------------------------------------
+    # --- arithmetic: each operator applies one primitive of the table ---------------------------
 
-    @property
-    def inputs(self) -> tuple[Value, ...]:
-        """The input nodes in argument order, duplicates kept (`a + a` has two edges)."""
-        i1 = self._i1
-        if i1 is not None:
-            return (self._i0, i1)
-        i0 = self._i0
-        return () if i0 is None else (i0,)
+    # + and * are nearly every node of a network, so these two build their node themselves, with
+    # the same lines as `apply`: calling it would add a tenth to a training step (README,
+    # "Measured"). Every other op goes through `apply`.
+    def __add__(self, other: Any) -> Value:
+        if type(other) is not Value:  # cheaper than isinstance; `_constant` passes subclasses
+            other = _constant(other, "__add__", self)
+        a, b = self.data, other.data
+        out = object.__new__(Value)
+        out.data = data = _add(a, b)
+        out.grad = 0.0
+        out.label = ""
+        out.op = "+"
+        out.exponent = None
+        out._x, out._y = self, other
+        out._dx, out._dy = _add_local(a, b, data)
+        out.requires_grad = self.requires_grad or other.requires_grad
+        out.id = next_id()
+        return out
 
-    def vjp(self, adjoint: float) -> tuple[float, ...]:
-        """One partial adjoint per input: adjoint · d(self)/d(input), in argument order."""
-        d1 = self._d1
-        if d1 is not None:
-            return (adjoint * self._d0, adjoint * d1)
-        d0 = self._d0
-        return () if d0 is None else (adjoint * d0,)
+    def __mul__(self, other: Any) -> Value:
+        if type(other) is not Value:
+            other = _constant(other, "__mul__", self)
+        a, b = self.data, other.data
+        out = object.__new__(Value)
+        out.data = data = _multiply(a, b)
+        out.grad = 0.0
+        out.label = ""
+        out.op = "*"
+        out.exponent = None
+        out._x, out._y = self, other
+        out._dx, out._dy = _multiply_local(a, b, data)
+        out.requires_grad = self.requires_grad or other.requires_grad
+        out.id = next_id()
+        return out
 
-    def local_derivatives(self) -> tuple[float, ...]:
-        """d(self)/d(input) for each input, computed once in the forward pass."""
-        d1 = self._d1
-        if d1 is not None:
-            return (self._d0, d1)
-        d0 = self._d0
-        return () if d0 is None else (d0,)
+    def __radd__(self, other: Any) -> Value:
+        other = _constant(other, "__radd__", self, reflected=True)
+        return apply(ADD, other, self)
 
-    @property
-    def partials(self) -> tuple[float | None, ...]:
-        """After a backward: the partial adjoint this node sent along each input edge,
-        grad · d(self)/d(input); None for a constant input, which is sent nothing."""
-        g = self.grad
-        return tuple(
-            g * d if inp.requires_grad else None
-            for inp, d in zip(self.inputs, self.local_derivatives(), strict=True)
-        )
+    def __sub__(self, other: Any) -> Value:
+        other = other if isinstance(other, Value) else _constant(other, "__sub__", self)
+        return apply(PRIMITIVES["subtract"], self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        other = _constant(other, "__rsub__", self, reflected=True)
+        return apply(PRIMITIVES["subtract"], other, self)
+
+    def __rmul__(self, other: Any) -> Value:
+        other = _constant(other, "__rmul__", self, reflected=True)
+        return apply(MULTIPLY, other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        other = other if isinstance(other, Value) else _constant(other, "__truediv__", self)
+        return apply(PRIMITIVES["divide"], self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        other = _constant(other, "__rtruediv__", self, reflected=True)
+        return apply(PRIMITIVES["divide"], other, self)
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return apply(PRIMITIVES["power"], self, other)
+        n = as_number(other)
+        if n is None:
+            raise operand_error("Value", "__pow__", _short(self), other, reflected=False)
+        if isinstance(other, numbers.Integral):
+            n = int(other)  # keep 2 as 2, so that the graph reads x ** 2 rather than x ** 2.0
+        return apply(PRIMITIVES["power_scalar"], self, exponent=n)
+
+    def __rpow__(self, other: Any) -> Value:
+        other = _constant(other, "__rpow__", self, reflected=True)
+        return apply(PRIMITIVES["power"], other, self)
+
+    def __neg__(self) -> Value:
+        return apply(PRIMITIVES["negate"], self)
+
+    # x.exp(), x.log(), ...: one method per unary primitive, each documented by its table row.
+    exp = unary_method("exp", apply)
+    log = unary_method("log", apply)
+    sin = unary_method("sin", apply)
+    cos = unary_method("cos", apply)
+    tanh = unary_method("tanh", apply)
+    sigmoid = unary_method("sigmoid", apply)
+    relu = unary_method("relu", apply)
+    sqrt = unary_method("sqrt", apply)
+
+    # --- reverse mode -------------------------------------------------------------------------
 
     def backward(self, trace: bool = False) -> list[Step] | None:
         """Set `grad` = d(self)/d(node) on every node of the graph that requires grad.
@@ -136,134 +225,68 @@ class Value:
         Overwrites, so calling it twice gives the same grads. With `trace`, return the reverse pass
         step by step: node, adjoint, and (input, local derivative, partial adjoint) per edge.
         """
-        return _backward(self, 1.0, trace=trace)
+        return reverse_pass(self, 1.0, trace=trace)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on every node of this graph."""
         for node in topological_order((self,)):
             node.grad = 0.0
 
-    # --- operators: + and * build their node inline (they are most of a network), the rest go
-    # --- through _apply1/_apply2; all of them take f and ∂f from the table.
+    # --- the node protocol that the shared reverse pass reads (autodiff.Node) -------------------
 
-    def __add__(self, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = _constant(other, "__add__", self, reflected=False)
-        a = self.data
-        b = other.data
-        node = _new(Value)
-        node.data = out = _add_value(a, b)
-        node._d0, node._d1 = _add_partials(a, b, out)
-        node._i0 = self
-        node._i1 = other
-        node.grad = 0.0
-        node.op = "+"
-        node.label = ""
-        node.id = next_id()
-        node.requires_grad = self.requires_grad or other.requires_grad
-        node.exponent = None
-        return node
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The input nodes in argument order, duplicates kept (`a + a` has two edges)."""
+        x, y = self._x, self._y
+        if y is not None:
+            return (x, y)
+        return () if x is None else (x,)
 
-    def __radd__(self, other: Any) -> Value:
-        return _apply2(_P["add"], "__radd__", self, other, reflected=True)
+    def local_derivatives(self) -> tuple[float, ...]:
+        """∂(self)/∂(input) for each input, computed once in the forward pass."""
+        dx, dy = self._dx, self._dy
+        if dy is not None:
+            return (dx, dy)
+        return () if dx is None else (dx,)
 
-    def __mul__(self, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = _constant(other, "__mul__", self, reflected=False)
-        a = self.data
-        b = other.data
-        node = _new(Value)
-        node.data = out = _mul_value(a, b)
-        node._d0, node._d1 = _mul_partials(a, b, out)
-        node._i0 = self
-        node._i1 = other
-        node.grad = 0.0
-        node.op = "*"
-        node.label = ""
-        node.id = next_id()
-        node.requires_grad = self.requires_grad or other.requires_grad
-        node.exponent = None
-        return node
+    def vjp(self, adjoint: float) -> tuple[float, ...]:
+        """One partial adjoint per input: adjoint · ∂(self)/∂(input), in argument order."""
+        dx, dy = self._dx, self._dy
+        if dy is not None:
+            return (adjoint * dx, adjoint * dy)
+        return () if dx is None else (adjoint * dx,)
 
-    def __rmul__(self, other: Any) -> Value:
-        return _apply2(_P["multiply"], "__rmul__", self, other, reflected=True)
+    @property
+    def partial_adjoints(self) -> tuple[float | None, ...]:
+        """After a backward: the partial adjoint this node sent along each input edge,
+        grad · ∂(self)/∂(input); None for a constant input, which is sent nothing."""
+        return tuple(
+            self.grad * d if x.requires_grad else None
+            for x, d in zip(self.inputs, self.local_derivatives(), strict=True)
+        )
 
-    def __sub__(self, other: Any) -> Value:
-        return _apply2(_P["subtract"], "__sub__", self, other, reflected=False)
+    # --- micrograd's internals, for code written against them ---------------------------------
 
-    def __rsub__(self, other: Any) -> Value:
-        return _apply2(_P["subtract"], "__rsub__", self, other, reflected=True)
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the inputs, as a set (so `a + a` has one)."""
+        return set(self.inputs)
 
-    def __truediv__(self, other: Any) -> Value:
-        return _apply2(_P["divide"], "__truediv__", self, other, reflected=False)
+    @property
+    def _op(self) -> str:
+        """micrograd's name for `op`: the symbol, "" for an input."""
+        return self.op
 
-    def __rtruediv__(self, other: Any) -> Value:
-        return _apply2(_P["divide"], "__rtruediv__", self, other, reflected=True)
+    def _backward(self) -> None:
+        """micrograd's one-node chain-rule step: add grad · ∂(self)/∂(input) to each input's grad.
 
-    def __pow__(self, other: Any) -> Value:
-        if isinstance(other, Value):
-            return _apply2(_P["power"], "__pow__", self, other, reflected=False)
-        n = as_number(other)
-        if n is None:
-            raise operand_error("Value", "__pow__", _short(self), other, reflected=False)
-        if isinstance(other, numbers.Integral):
-            n = int(other)  # keep 2 as 2, so the graph reads x ** 2 rather than x ** 2.0
-        node = _apply1(_P["power_scalar"], self, n)
-        node.exponent = n
-        return node
-
-    def __rpow__(self, other: Any) -> Value:
-        return _apply2(_P["power"], "__rpow__", self, other, reflected=True)
-
-    def __neg__(self) -> Value:
-        return _apply1(_P["negate"], self)
-
-    # --- unary primitives ------------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        """eˣ"""
-        return _apply1(_P["exp"], self)
-
-    def log(self) -> Value:
-        """ln x, the natural logarithm; needs x > 0."""
-        return _apply1(_P["log"], self)
-
-    def sin(self) -> Value:
-        """sin x"""
-        return _apply1(_P["sin"], self)
-
-    def cos(self) -> Value:
-        """cos x"""
-        return _apply1(_P["cos"], self)
-
-    def tanh(self) -> Value:
-        """tanh x"""
-        return _apply1(_P["tanh"], self)
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e⁻ˣ)"""
-        return _apply1(_P["sigmoid"], self)
-
-    def relu(self) -> Value:
-        """max(0, x)"""
-        a = self.data
-        node = _new(Value)
-        node.data = out = _relu_value(a)
-        (node._d0,) = _relu_partials(a, out)
-        node._d1 = None
-        node._i0 = self
-        node._i1 = None
-        node.grad = 0.0
-        node.op = "relu"
-        node.label = ""
-        node.id = next_id()
-        node.requires_grad = self.requires_grad
-        node.exponent = None
-        return node
-
-    def sqrt(self) -> Value:
-        """√x; needs x ≥ 0."""
-        return _apply1(_P["sqrt"], self)
+        It accumulates, as micrograd's closures do, so calling it on every node in reverse
+        topological order after setting the root's grad to 1 gives `backward()`'s grads.
+        Constants are skipped: they receive no adjoint, as in `backward()`.
+        """
+        for x, d in zip(self.inputs, self.local_derivatives(), strict=True):
+            if x.requires_grad:
+                x.grad += self.grad * d
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -274,54 +297,11 @@ def _short(v: Value) -> str:
     return f"Value(data={v.data!r})"
 
 
-def _constant(x: Any, method: str, v: Value, *, reflected: bool) -> Value:
+def _constant(x: Any, method: str, v: Value, *, reflected: bool = False) -> Value:
     """The number `x` as a constant node, or the TypeError naming `method`, `v` and `x`."""
-    if isinstance(x, Value):  # a subclass of Value, which the fast paths' exact check let through
+    if isinstance(x, Value):
         return x
-    number = x if type(x) is float else as_number(x)
+    number = as_number(x)
     if number is None:
         raise operand_error("Value", method, _short(v), x, reflected=reflected)
     return Value(number, requires_grad=False)
-
-
-def _apply1(prim: Primitive, x: Value, *params: float) -> Value:
-    a = x.data
-    if prim.check is not None:
-        prim.check(a, *params)
-    out = prim.value(a, *params)
-    node = _new(Value)
-    node.data = out
-    (node._d0,) = prim.local_derivatives(a, *params, out)
-    node._d1 = None
-    node._i0 = x
-    node._i1 = None
-    node.grad = 0.0
-    node.op = prim.symbol
-    node.label = ""
-    node.id = next_id()
-    node.requires_grad = x.requires_grad
-    node.exponent = None
-    return node
-
-
-def _apply2(prim: Primitive, method: str, v: Value, other: Any, *, reflected: bool) -> Value:
-    if not isinstance(other, Value):
-        other = _constant(other, method, v, reflected=reflected)
-    x, y = (other, v) if reflected else (v, other)
-    a = x.data
-    b = y.data
-    if prim.check is not None:
-        prim.check(a, b)
-    out = prim.value(a, b)
-    node = _new(Value)
-    node.data = out
-    node._d0, node._d1 = prim.local_derivatives(a, b, out)
-    node._i0 = x
-    node._i1 = y
-    node.grad = 0.0
-    node.op = prim.symbol
-    node.label = ""
-    node.id = next_id()
-    node.requires_grad = x.requires_grad or y.requires_grad
-    node.exponent = None
-    return node

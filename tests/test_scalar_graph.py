@@ -96,7 +96,7 @@ def test_fan_out_sums_partials() -> None:
             (a, 1.0, 1.0),
             (a, 1.0, 1.0),
         ]
-        assert node.partials == (1.0, 1.0)
+        assert node.partial_adjoints == (1.0, 1.0)
     assert [s.node for s in steps].count(a) == 1
 
 
