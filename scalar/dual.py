@@ -2,7 +2,7 @@
 
 A `Dual` carries a primal value x and a tangent ẋ (the derivative of x along the chosen direction).
 Every op computes its primal from the primitive table and its tangent by the chain rule from the
-same table's local partials: for y = f(x₁, …, xₙ), ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ. Nothing is recorded, so
+same table's local derivatives: for y = f(x₁, …, xₙ), ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ. Nothing is recorded, so
 there is no graph and no backward pass, and one pass gives one directional derivative.
 """
 
@@ -130,10 +130,10 @@ def _compute(prim: Primitive, args: tuple[Dual, ...], params: tuple[float, ...] 
     if prim.check is not None:
         prim.check(*primals)
     out = prim.value(*primals)
-    partials = prim.local_derivatives(*primals, out)
-    # A zero tangent contributes nothing, even where the partial is infinite (√x at 0): inputs
-    # that do not move cannot move the output.
-    tangent = sum((p * a.tangent for p, a in zip(partials, args, strict=True) if a.tangent), 0.0)
+    derivatives = prim.local_derivatives(*primals, out)
+    # A zero tangent contributes nothing, even where the local derivative is infinite (√x at 0):
+    # inputs that do not move cannot move the output.
+    tangent = sum((d * a.tangent for d, a in zip(derivatives, args, strict=True) if a.tangent), 0.0)
     return Dual(out, tangent)
 
 
