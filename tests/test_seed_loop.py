@@ -46,8 +46,8 @@ def _loss(X, y, W1, W2) -> float:
 
 
 def test_the_loop_names_the_project_only_in_one_import_from_vector(seed_module):
-    """Runs unchanged on needle means: numpy, and needle's public names from `vector`, nothing else
-    of the project (no `scalar`, `autodiff`, `vector.ops`, ...)."""
+    """The loop is needle code: it imports numpy and public names of `vector`, and nothing else of
+    the project (no `scalar`, `autodiff`, `vector.ops`, ...), with the note's signature."""
     tree = ast.parse(LOOP.read_text())
     imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
     modules = [
