@@ -60,12 +60,12 @@ def run(x: float = 1.0) -> PartialAdjoints:
 def _sent(steps: list[Step], sender: Value, receiver: Value) -> float:
     """The partial adjoint `sender` sent to `receiver` in the recorded pass."""
     (step,) = (step for step in steps if step.node is sender)
-    (partial,) = (edge.partial_adjoint for edge in step.edges if edge.input is receiver)
-    return partial
+    (partial_adjoint,) = (edge.partial_adjoint for edge in step.edges if edge.input is receiver)
+    return partial_adjoint
 
 
 def report(x: float = 1.0) -> str:
-    """The example as text: the reverse trace table, then v̄₂ as the sum of its two partials."""
+    """The example as text: the reverse trace, then v̄₂ as the sum of its two partial adjoints."""
     r = run(x)
     table = reverse_table(r.v4, r.steps, first=1)
     return "\n".join(

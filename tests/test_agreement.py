@@ -317,7 +317,7 @@ NUMPY_UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
     "relu": lambda a: np.maximum(a, 0),
     "sqrt": np.sqrt,
-    "neg": np.negative,
+    "negate": np.negative,
     "sum": np.sum,
     "**2": lambda a: a**2,
     "**3": lambda a: a**3,
@@ -358,7 +358,7 @@ def _unary(E: Any, name: str, x: Any) -> Any:
         return getattr(E, name)(x)
     if name == "sum":
         return E.sum(x)
-    if name == "neg":
+    if name == "negate":
         return -x
     table = {
         "**2": lambda: x**2,

@@ -54,9 +54,9 @@ def design_example() -> tuple[Fake, dict[str, Fake]]:
     b4 = Fake("4b", (b,), (4.0,))
     b4a = Fake("4b·a", (b4, a), (2.0, 8.0))
     total = Fake("sum", (a3a, b4a), (1.0, 1.0))
-    neg = Fake("-a", (a,), (-1.0,))
-    c = Fake("c", (total, neg), (1.0, 1.0))
-    return c, {n.name: n for n in (a, b, a3, a3a, b4, b4a, total, neg, c)}
+    negated = Fake("-a", (a,), (-1.0,))
+    c = Fake("c", (total, negated), (1.0, 1.0))
+    return c, {n.name: n for n in (a, b, a3, a3a, b4, b4a, total, negated, c)}
 
 
 # --- topological order ---------------------------------------------------------------------------
@@ -118,9 +118,9 @@ def test_a_chain_of_200000_needs_no_recursion() -> None:
 # --- the reverse pass ----------------------------------------------------------------------------
 
 
-def test_backward_sums_partials_over_fan_out() -> None:
-    # c = 3a² + 4ab − a at a = 2, b = 5: dc/da = 6a + 4b − 1 = 31, dc/db = 4a = 8. The locals
-    # below are those of the design example at that point.
+def test_backward_sums_partial_adjoints_over_fan_out() -> None:
+    # c = 3a² + 4ab − a at a = 2, b = 5: dc/da = 6a + 4b − 1 = 31, dc/db = 4a = 8. The local
+    # derivatives below are those of the design example at that point.
     a, b = Fake("a"), Fake("b")
     a3 = Fake("3a", (a,), (3.0,))
     a3a = Fake("3a·a", (a3, a), (2.0, 6.0))  # d(3a·a)/d(3a) = a, d/da = 3a
@@ -135,7 +135,7 @@ def test_backward_sums_partials_over_fan_out() -> None:
     assert c.grad == 1.0 and total.grad == 1.0 and a3.grad == 2.0
 
 
-def test_duplicate_edges_each_send_a_partial() -> None:
+def test_duplicate_edges_each_send_a_partial_adjoint() -> None:
     a = Fake("a")
     square = Fake("a*a", (a, a), (3.0, 3.0))  # a = 3: d(a·a) along each edge is the other factor
     backward(square, 2.0)

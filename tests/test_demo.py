@@ -85,7 +85,7 @@ def test_prints_the_baydin_traces(run: Run) -> None:
     for line in [
         "v₅ = v₄ − v₃ = 10.693 − (−0.959) = 11.652",
         "ẏ = v̇₅ = 5.5",  # Table 2: one forward pass, ∂y/∂x₁
-        "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5",  # Table 3: both partials at once
+        "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5",  # Table 3: both partial adjoints at once
         "x̄₂ = v̄₀ = v̄₀→₂ + v̄₀→₃ = 2 + (−0.284) = 1.716",
         "v̄₂   = 6.436564 = v̄₂→₃ + v̄₂→₄ = 6.436564",  # the node used twice
     ]:

@@ -83,7 +83,7 @@ def test_partial_adjoint_report_shows_the_sum() -> None:
     assert "v̄₂   = 6.436564 = v̄₂→₃ + v̄₂→₄" in text
 
 
-def test_fan_out_sums_partials() -> None:
+def test_fan_out_sums_partial_adjoints() -> None:
     a = Value(3.0, label="a")
     left, right = a + a, a + a
     y = left + right

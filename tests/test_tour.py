@@ -1,8 +1,9 @@
-"""examples/tour.ipynb runs from top to bottom in a kernel of this environment, and is kept
-without outputs."""
+"""examples/tour.ipynb runs from top to bottom in a kernel of this environment, is kept without
+outputs, and shows the founding note's loop as `examples/nn_epoch.py` has it."""
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -46,3 +47,23 @@ def test_the_tour_is_kept_without_outputs() -> None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_the_tours_loop_is_examples_nn_epoch() -> None:
+    """Section 6 shows the founding note's loop in a cell; it must be `examples/nn_epoch.py`'s."""
+
+    def nn_epoch_in(source: str) -> str:
+        (found,) = [
+            node
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef) and node.name == "nn_epoch"
+        ]
+        return ast.dump(found)
+
+    notebook = nbformat.read(TOUR, as_version=4)
+    cells = [
+        c.source for c in notebook.cells if c.cell_type == "code" and "def nn_epoch" in c.source
+    ]
+    assert len(cells) == 1, f"expected one cell defining nn_epoch, found {len(cells)}"
+    copy = (TOUR.parent / "nn_epoch.py").read_text()
+    assert nn_epoch_in(cells[0]) == nn_epoch_in(copy), "the tour's nn_epoch differs from the file's"

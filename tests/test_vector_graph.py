@@ -24,7 +24,7 @@ def test_topological_order_of_the_note_example():
     c = 3 * a * a + 4 * b * a - a
     order = vector.find_topo_sort([c])
     assert len(order) == 9
-    a_, m3, m3a, b_, m4, m4a, total, neg, c_ = order
+    a_, m3, m3a, b_, m4, m4a, total, negated, c_ = order
     assert a_ is a and b_ is b and c_ is c
     assert _is_scalar_op(m3, ops.MulScalar, 3) and m3.inputs == (a,)
     assert isinstance(m3a.op, ops.EWiseMul) and m3a.inputs[0] is m3 and m3a.inputs[1] is a
@@ -32,8 +32,8 @@ def test_topological_order_of_the_note_example():
     assert isinstance(m4a.op, ops.EWiseMul) and m4a.inputs[0] is m4 and m4a.inputs[1] is a
     assert isinstance(total.op, ops.EWiseAdd) and total.inputs[0] is m3a
     assert total.inputs[1] is m4a
-    assert isinstance(neg.op, ops.Negate) and neg.inputs == (a,)
-    assert isinstance(c.op, ops.EWiseAdd) and c.inputs[0] is total and c.inputs[1] is neg
+    assert isinstance(negated.op, ops.Negate) and negated.inputs == (a,)
+    assert isinstance(c.op, ops.EWiseAdd) and c.inputs[0] is total and c.inputs[1] is negated
     c.backward()
     np.testing.assert_allclose(a.grad.numpy(), [6 * 2.0 + 4 * 5.0 - 1])
     np.testing.assert_allclose(b.grad.numpy(), [4 * 2.0])
@@ -215,7 +215,7 @@ def test_intermediate_nodes_get_their_grads_too():
 
 
 # -------------------------------------------------------------------------------------- trace
-def test_trace_returns_one_step_per_node_with_partials_in_argument_order():
+def test_trace_returns_one_step_per_node_with_partial_adjoints_in_argument_order():
     a = Tensor(np.array([2.0]))
     b = Tensor(np.array([5.0]))
     c = 3 * a * a + 4 * b * a - a
@@ -231,17 +231,17 @@ def test_trace_returns_one_step_per_node_with_partials_in_argument_order():
             assert edge.local_derivative is None
         np.testing.assert_array_equal(step.adjoint.numpy(), step.node.grad.numpy())
     by_node = {s.node.id: s for s in steps}
-    m3a = order[2]  # (3a)·a: partials ȳ·a to 3a and ȳ·3a to a, in that order
+    m3a = order[2]  # (3a)·a: partial adjoints ȳ·a to 3a and ȳ·3a to a, in that order
     (to_3a, to_a) = by_node[m3a.id].edges
     np.testing.assert_array_equal(to_3a.partial_adjoint.numpy(), [2.0])
     np.testing.assert_array_equal(to_a.partial_adjoint.numpy(), [6.0])
-    neg = order[7]
-    np.testing.assert_array_equal(by_node[neg.id].edges[0].partial_adjoint.numpy(), [-1.0])
+    negated = order[7]
+    np.testing.assert_array_equal(by_node[negated.id].edges[0].partial_adjoint.numpy(), [-1.0])
     leaves = [s for s in steps if s.node.is_leaf()]
     assert [s.edges for s in leaves] == [(), ()]
 
 
-def test_trace_marks_constant_inputs_with_no_partial():
+def test_trace_marks_constant_inputs_with_no_partial_adjoint():
     x = Tensor(np.array([1.0, 2.0]))
     k = Tensor(np.array([3.0, 4.0]), requires_grad=False)
     steps = (x * k).sum().backward(trace=True)

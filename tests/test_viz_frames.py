@@ -87,7 +87,7 @@ def test_frames_are_deterministic() -> None:
     assert first == second
 
 
-def test_node_step_shows_adjoint_in_local_derivatives_and_partials_out() -> None:
+def test_node_step_shows_adjoint_in_local_derivatives_and_partial_adjoints_out() -> None:
     g = baydin()
     g["v5"].backward()
     source = viz.node_step(g["v2"], root=g["v5"]).source
@@ -101,7 +101,7 @@ def test_node_step_shows_adjoint_in_local_derivatives_and_partials_out() -> None
     assert "∂v3/∂x2 = 0.2837" in sine and "sends -1 × 0.2837 = -0.2837" in sine
 
 
-def test_node_step_of_a_plus_a_sends_two_partials_to_one_input() -> None:
+def test_node_step_of_a_plus_a_sends_two_partial_adjoints_to_one_input() -> None:
     a = Value(3.0, label="a")
     b = a + a
     b.label = "b"

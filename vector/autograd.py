@@ -296,11 +296,11 @@ class Tensor:
             order = autodiff.topological_order((self,), requiring_grad=True)
             with stand_ins.pass_over(order, False, _stand_in), switch(grad=False, deferred=False):
                 return self.vjp(adjoint)
-        partials = self.op.gradient_as_tuple(adjoint, node)
+        partial_adjoints = self.op.gradient_as_tuple(adjoint, node)
         return tuple(
             [
-                _in_dtype_of(x, partial) if x.requires_grad else None
-                for x, partial in zip(self.inputs, partials, strict=True)
+                _in_dtype_of(x, partial_adjoint) if x.requires_grad else None
+                for x, partial_adjoint in zip(self.inputs, partial_adjoints, strict=True)
             ]
         )
 

@@ -107,26 +107,26 @@ def local_line(scene: Scene, node: Any, k: int, inp: Any, local: Any) -> str:
     return f"{prefix}∂{scene.name(node)}/∂{scene.name(inp)} = {number(local)}"
 
 
-def adjoint_line(adjoint: Any, local: Any, partial: Any, color: str = ADJOINT_TEXT) -> Line:
+def adjoint_line(adjoint: Any, local: Any, partial_adjoint: Any, color: str = ADJOINT_TEXT) -> Line:
     """The partial adjoint sent back along an edge, with the product that made it."""
     if local is None:  # tensors: a vector-Jacobian product, not a product of two numbers
-        return f"sends {value(partial)}", color
-    return f"sends {number(adjoint)} × {factor(local)} = {number(partial)}", color
+        return f"sends {value(partial_adjoint)}", color
+    return f"sends {number(adjoint)} × {factor(local)} = {number(partial_adjoint)}", color
 
 
 def _draw_reverse(scene: Scene, graph: graphviz.Digraph, rankdir: str) -> None:
     ran = backward_has_run(scene.root)
-    partials = {}
+    partial_adjoints = {}
     if ran:
         for node in scene.order:
             if node.inputs and node.requires_grad:
-                partials[node.id] = node.vjp(node.grad)
+                partial_adjoints[node.id] = node.vjp(node.grad)
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
         local = node.local_derivatives()[k]
         lines: list[Line] = [local_line(scene, node, k, inp, local)]
-        if node.id in partials and inp.requires_grad:
-            lines.append(adjoint_line(node.grad, local, partials[node.id][k]))
+        if node.id in partial_adjoints and inp.requires_grad:
+            lines.append(adjoint_line(node.grad, local, partial_adjoints[node.id][k]))
         return edge_text(*lines), {}
 
     emit(

@@ -185,7 +185,7 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
     if node.id not in scene.index:
         raise ValueError("viz.node_step: the node is not part of the graph of root=")
-    adjoint, partials = _step_of(node)
+    adjoint, partial_adjoints = _step_of(node)
     name = scene.name(node)
     formula = f"{name} = {expression(scene, node)}" if node.inputs else name
     graph = new_graph(f"one backward step at {formula}", "RL")
@@ -225,7 +225,8 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
 
     locals_ = node.local_derivatives() or (None,) * len(node.inputs)
     drawn: set[int] = set()
-    for m, (inp, local, partial) in enumerate(zip(node.inputs, locals_, partials, strict=True)):
+    sends = zip(node.inputs, locals_, partial_adjoints, strict=True)
+    for m, (inp, local, partial_adjoint) in enumerate(sends):
         target = f"input{scene.index[inp.id]}"
         if inp.id not in drawn:
             drawn.add(inp.id)
@@ -238,8 +239,8 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
         lines: list[Line] = [] if local is None else [local_line(scene, node, m, inp, local)]
         if local is None and argument_prefix(node, m, inp):
             lines.append(argument_prefix(node, m, inp).rstrip(": "))
-        if inp.requires_grad and partial is not None:
-            lines.append(adjoint_line(adjoint, local, partial, CURRENT_LINE))
+        if inp.requires_grad and partial_adjoint is not None:
+            lines.append(adjoint_line(adjoint, local, partial_adjoint, CURRENT_LINE))
         else:
             lines.append("a constant: sends nothing")
         graph.edge("current", target, label=edge_text(*lines), **CURRENT_EDGE)

@@ -99,7 +99,7 @@ def reverse_trace(
             if edge.partial_adjoint is not None:
                 sent = (
                     step.node.id,
-                    _partial_name(name, edge.input, step.node),
+                    _partial_adjoint_name(name, edge.input, step.node),
                     edge.partial_adjoint,
                 )
                 received.setdefault(edge.input.id, []).append(sent)
@@ -129,7 +129,7 @@ def reverse_trace(
                 continue
             i = name[edge.input.id]
             lines.append(
-                f"{_partial_name(name, edge.input, node)} = {_bar(n)} ∂{n}/∂{i} = "
+                f"{_partial_adjoint_name(name, edge.input, node)} = {_bar(n)} ∂{n}/∂{i} = "
                 f"{_factor(adjoint)} × {_factor(edge.local_derivative)} = "
                 f"{_num(edge.partial_adjoint)}"
             )
@@ -210,7 +210,7 @@ def primal_expression(node: Any, args: list[str]) -> str:
     return f"{op}({', '.join(args)})"
 
 
-def _partial_name(name: dict[int, str], inp: Any, consumer: Any) -> str:
+def _partial_adjoint_name(name: dict[int, str], inp: Any, consumer: Any) -> str:
     """v̄ᵢ→ⱼ: the partial adjoint input i receives from node j (the CMU 10-714 notation)."""
     i, j = name[inp.id], name[consumer.id]
     return f"{_bar(i)}→{j[1:]}"

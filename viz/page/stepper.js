@@ -578,7 +578,7 @@
 
   function adjointLines(n, state, tname) {
     const tn = n.trace.name;
-    const partialName = (input, consumer) => `${bar(tname(input))}→${tname(consumer).slice(1)}`;
+    const partialAdjointName = (input, consumer) => `${bar(tname(input))}→${tname(consumer).slice(1)}`;
     const label = n.trace.label;
     const lhs = label && !n.inputs.length ? `${bar(label)} = ${bar(tn)}` : bar(tn);
     if (state === "pending") return [n.id === ROOT ? `${bar(tn)} = ${bar("y")} = —` : `${lhs} = —`];
@@ -592,7 +592,7 @@
         const s = stepOf.get(c);
         if (s === undefined) continue;
         const e = model.steps[s - 1].edges[arg];
-        if (e.partial !== null) got.push([c, partialName(n.id, c), e.partial]);
+        if (e.partial !== null) got.push([c, partialAdjointName(n.id, c), e.partial]);
       }
       got.sort((x, y) => x[0] - y[0]);
       const symbols = got.map((g) => g[1]).join(" + ") || "0";
@@ -602,7 +602,7 @@
     for (const e of step.edges) {
       if (e.partial === null) continue;
       const i = tname(e.input);
-      lines.push(`${partialName(e.input, n.id)} = ${bar(tn)} ∂${tn}/∂${i} = ` +
+      lines.push(`${partialAdjointName(e.input, n.id)} = ${bar(tn)} ∂${tn}/∂${i} = ` +
         `${tfactor(step.adjoint)} × ${tfactor(e.local)} = ${tnum(e.partial)}`);
     }
     return lines;
