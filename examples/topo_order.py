@@ -231,7 +231,7 @@ def report() -> str:
     """The whole example as text."""
     intro = (
         "A node's adjoint is the sum of the partial adjoints all its consumers send it, so the\n"
-        "reverse pass may pass it on only once every consumer has reported. Walking a topological\n"
+        "reverse pass may send it on only once every consumer has reported. Walking a topological\n"
         "order backwards guarantees that. A naive pass does not: depth-first from the root, each\n"
         "node pushes its grad to its inputs the moment it is reached."
     )
