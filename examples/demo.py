@@ -10,9 +10,11 @@ note's 2-layer network in the vector engine; and for four of those graphs a step
    and 3 (reverse mode) of Baydin et al. (2018), "Automatic differentiation in machine learning:
    a survey".
 2. Partial adjoints: a node used twice collects one partial adjoint per use.
-3. Forward or reverse mode: f: Rⁿ → Rᵏ takes n forward passes or k backward passes, measured.
-4. micrograd's demo: a 2-16-16-1 network trained on two moons to 100% accuracy.
-5. The founding note's 2-layer network trained by its own loop on Fashion-MNIST.
+3. Why a topological order? A pass that pushes a grad on before all of it has arrived goes wrong;
+   and `backward()` called twice, next to micrograd's.
+4. Forward or reverse mode: f: Rⁿ → Rᵏ takes n forward passes or k backward passes, measured.
+5. micrograd's demo: a 2-16-16-1 network trained on two moons to 100% accuracy.
+6. The founding note's 2-layer network trained by its own loop on Fashion-MNIST.
 
 `--quick` runs the same code on less work (fewer training steps and images, a smaller Jacobian);
 `--docs [DIR]` only regenerates the README's images (default `docs/`). Nothing is downloaded.
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from examples import fashion, modes, moons, partial_adjoint, pictures
+from examples import fashion, modes, moons, partial_adjoint, pictures, topo_order
 from examples.graphs import baydin
 from viz import forward_table, reverse_table
 
@@ -98,19 +100,21 @@ def show_traces() -> None:
     )
     print(section("2. Partial adjoints"))
     print(partial_adjoint.report())
+    print(section("3. Why a topological order?"))
+    print(topo_order.report())
 
 
 def show_modes(n: int) -> None:
-    print(section("3. Forward or reverse mode? f: Rⁿ → Rᵏ takes n forward or k backward passes"))
+    print(section("4. Forward or reverse mode? f: Rⁿ → Rᵏ takes n forward or k backward passes"))
     print(modes.report(n))
 
 
 def show_trainings(work: Workload, data_dir: Path | None) -> None:
-    print(section("4. micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons points"))
+    print(section("5. micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons points"))
     history = moons.train(steps=work.moons_steps)
     print(f"final training accuracy: {history.accuracies[-1]:.0%}")
 
-    print(section("5. The founding note's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
+    print(section("6. The founding note's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
     data = fashion.load(work.train_images, work.test_images, data_dir)
     print(
         f"nn_epoch (examples/nn_epoch.py), SGD with lr {fashion.LR} on batches of "

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import viz
-from examples import demo, fashion, graphs, pictures
+from examples import demo, fashion, graphs, pictures, topo_order
 from viz.render import DOT_MISSING
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -90,6 +90,16 @@ def test_prints_the_baydin_traces(run: Run) -> None:
         "v̄₂   = 6.436564 = v̄₂→₃ + v̄₂→₄ = 6.436564",  # the node used twice
     ]:
         assert line in run.printed
+
+
+def test_prints_the_numbered_sections_in_order(run: Run) -> None:
+    titles = [line for line in run.printed.splitlines() if line[:3] in {f"{k}. " for k in range(9)}]
+    assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6"]
+    assert titles[2] == "3. Why a topological order?"
+
+
+def test_prints_why_a_topological_order(run: Run) -> None:
+    assert topo_order.report() in run.printed
 
 
 def test_prints_the_cost_of_each_mode(run: Run) -> None:

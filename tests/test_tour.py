@@ -34,6 +34,7 @@ def test_the_tour_runs_top_to_bottom() -> None:
     printed = "\n".join(text(c) for c in cells)
     assert "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5" in printed  # Table 3
     assert "their sum is v2.grad = 6.437" in printed
+    assert "a got 12 too much" in printed  # why a topological order, examples/topo_order.py
     assert "epoch 3: test error" in printed
     pages = [
         o.data["text/html"] for c in cells for o in c.outputs if "text/html" in o.get("data", {})
