@@ -41,7 +41,7 @@ ROWS = [("adjoint", "on"), ("adjoint", "off"), ("micrograd", "on"), ("micrograd"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5, help="timed steps per worker process")
+    parser.add_argument("--steps", type=int, default=7, help="timed steps per worker process")
     parser.add_argument("--rounds", type=int, default=3, help="worker processes per row")
     parser.add_argument(
         "--worker", choices=["adjoint", "micrograd"], help="time this engine alone, print JSON"
