@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from autodiff import numeric_grad as _numeric_grad
 from scalar import nn
 from scalar.dual import Dual, jvp
+from scalar.operators import as_number
 from scalar.primitives import PRIMITIVES, Primitive
-from scalar.value import Value, as_number
+from scalar.value import Value
 
 
 def numeric_grad(

@@ -12,8 +12,8 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from scalar.primitives import PRIMITIVES, Primitive, unary_method
-from scalar.value import as_number, operand_error
+from scalar.operators import as_number, binary_method, operand_error, unary_method
+from scalar.primitives import PRIMITIVES, Primitive
 
 
 def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual:
@@ -29,6 +29,16 @@ def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual
     # inputs that do not move cannot move the output.
     tangent = sum((d * x.tangent for d, x in zip(local, inputs, strict=True) if x.tangent), 0.0)
     return Dual(out, tangent)
+
+
+def _dual(x: Any, method: str, d: Dual, *, reflected: bool = False) -> Dual:
+    """`x` if it is a Dual; a number as a constant (tangent 0); else the TypeError for `method`."""
+    if isinstance(x, Dual):
+        return x
+    number = as_number(x)
+    if number is None:
+        raise operand_error("Dual", method, f"Dual(primal={d.primal!r})", x, reflected=reflected)
+    return Dual(number)
 
 
 class Dual:
@@ -49,42 +59,27 @@ class Dual:
         self.primal = p
         self.tangent = t
 
-    def __add__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["add"], self, _dual(other, "__add__", self))
-
-    def __radd__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["add"], _dual(other, "__radd__", self, reflected=True), self)
-
-    def __sub__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["subtract"], self, _dual(other, "__sub__", self))
-
-    def __rsub__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["subtract"], _dual(other, "__rsub__", self, reflected=True), self)
-
-    def __mul__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["multiply"], self, _dual(other, "__mul__", self))
-
-    def __rmul__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["multiply"], _dual(other, "__rmul__", self, reflected=True), self)
-
-    def __truediv__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["divide"], self, _dual(other, "__truediv__", self))
-
-    def __rtruediv__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["divide"], _dual(other, "__rtruediv__", self, reflected=True), self)
+    __add__ = binary_method("add", "__add__", apply, _dual)
+    __radd__ = binary_method("add", "__radd__", apply, _dual, reflected=True)
+    __sub__ = binary_method("subtract", "__sub__", apply, _dual)
+    __rsub__ = binary_method("subtract", "__rsub__", apply, _dual, reflected=True)
+    __mul__ = binary_method("multiply", "__mul__", apply, _dual)
+    __rmul__ = binary_method("multiply", "__rmul__", apply, _dual, reflected=True)
+    __truediv__ = binary_method("divide", "__truediv__", apply, _dual)
+    __rtruediv__ = binary_method("divide", "__rtruediv__", apply, _dual, reflected=True)
+    __rpow__ = binary_method("power", "__rpow__", apply, _dual, reflected=True)
 
     def __pow__(self, other: Any) -> Dual:
         if isinstance(other, Dual):
             return apply(PRIMITIVES["power"], self, other)
         n = as_number(other)
         if n is None:
-            raise operand_error("Dual", "__pow__", _short(self), other, reflected=False)
+            raise operand_error(
+                "Dual", "__pow__", f"Dual(primal={self.primal!r})", other, reflected=False
+            )
         if isinstance(other, numbers.Integral):
             n = int(other)
         return apply(PRIMITIVES["power_scalar"], self, exponent=n)
-
-    def __rpow__(self, other: Any) -> Dual:
-        return apply(PRIMITIVES["power"], _dual(other, "__rpow__", self, reflected=True), self)
 
     def __neg__(self) -> Dual:
         return apply(PRIMITIVES["negate"], self)
@@ -101,20 +96,6 @@ class Dual:
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
-
-
-def _short(d: Dual) -> str:
-    return f"Dual(primal={d.primal!r})"
-
-
-def _dual(x: Any, method: str, d: Dual, *, reflected: bool = False) -> Dual:
-    """`x` if it is a Dual; a number as a constant (tangent 0); else the TypeError for `method`."""
-    if isinstance(x, Dual):
-        return x
-    number = as_number(x)
-    if number is None:
-        raise operand_error("Dual", method, _short(d), x, reflected=reflected)
-    return Dual(number)
 
 
 def jvp(

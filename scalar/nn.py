@@ -12,7 +12,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from scalar.value import Value, as_number
+from scalar.operators import as_number
+from scalar.value import Value
 
 
 class Module:

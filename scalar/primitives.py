@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 
 class JavaScript(NamedTuple):
@@ -304,22 +304,6 @@ PRIMITIVES: dict[str, Primitive] = {
 
 UNARY_METHODS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt")
 """The primitives that `Value` and `Dual` expose as methods (`x.exp()`, `x.log()`, ...)."""
-
-
-def unary_method(name: str, apply: Callable[[Primitive, Any], Any]) -> Callable[[Any], Any]:
-    """The method `x.name()` of a number type whose `apply(prim, x)` applies a primitive.
-
-    `Value` and `Dual` take their unary methods from here, so each is written once, in its row,
-    and its docstring is the row's: f and its derivative.
-    """
-    prim = PRIMITIVES[name]
-
-    def method(self: Any) -> Any:
-        return apply(prim, self)
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = prim.doc
-    return method
 
 
 def primitive_of(symbol: str, inputs: int) -> Primitive:

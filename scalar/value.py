@@ -15,21 +15,8 @@ from typing import Any
 
 from autodiff import Step, next_id, topological_order
 from autodiff import backward as reverse_pass
-from scalar.primitives import PRIMITIVES, Primitive, unary_method
-
-
-def as_number(x: Any) -> float | None:
-    """`x` as a float if it is a real number (int, float, bool, numpy scalar), else None."""
-    if isinstance(x, numbers.Real):
-        return float(x)
-    return None
-
-
-def operand_error(cls: str, method: str, this: str, other: Any, *, reflected: bool) -> TypeError:
-    """The TypeError for `this <op> other` (`other <op> this` when reflected) with a non-number."""
-    got = f"{other!r} ({type(other).__name__})"
-    pair = f"{got} with {this}" if reflected else f"{this} with {got}"
-    return TypeError(f"{cls}.{method}: cannot combine {pair}; expected a number or a {cls}")
+from scalar.operators import as_number, binary_method, operand_error, unary_method
+from scalar.primitives import PRIMITIVES, Primitive
 
 
 def apply(
@@ -66,9 +53,20 @@ def apply(
     return out
 
 
-ADD, MULTIPLY = PRIMITIVES["add"], PRIMITIVES["multiply"]
-_add, _add_local = ADD.value, ADD.local_derivatives
-_multiply, _multiply_local = MULTIPLY.value, MULTIPLY.local_derivatives
+# The table's rules for + and *, bound once for the two operators that do `apply`'s work inline.
+_add, _add_local = PRIMITIVES["add"].value, PRIMITIVES["add"].local_derivatives
+_multiply, _multiply_local = PRIMITIVES["multiply"].value, PRIMITIVES["multiply"].local_derivatives
+
+
+def _operand(x: Any, method: str, v: Value, *, reflected: bool = False) -> Value:
+    """`x` as an operand of `v`'s `method`: itself if a Value, a number as a constant node, else
+    the TypeError naming `method`, `v` and `x`."""
+    if isinstance(x, Value):
+        return x
+    number = as_number(x)
+    if number is None:
+        raise operand_error("Value", method, f"Value(data={v.data!r})", x, reflected=reflected)
+    return Value(number, requires_grad=False)
 
 
 class Value:
@@ -132,11 +130,11 @@ class Value:
     # --- arithmetic: each operator applies one primitive of the table ---------------------------
 
     # + and * are nearly every node of a network, so these two build their node themselves, with
-    # the same lines as `apply`: calling it would add a tenth to a training step (README,
-    # "Measured"). Every other op goes through `apply`.
+    # the same lines as `apply`; calling it would cost about 9% of a training step (README,
+    # "Measured"). Every other operator and method goes through `apply`.
     def __add__(self, other: Any) -> Value:
-        if type(other) is not Value:  # cheaper than isinstance; `_constant` passes subclasses
-            other = _constant(other, "__add__", self)
+        if type(other) is not Value:  # cheaper than isinstance; `_operand` passes subclasses
+            other = _operand(other, "__add__", self)
         a, b = self.data, other.data
         out = object.__new__(Value)
         out.data = data = _add(a, b)
@@ -152,7 +150,7 @@ class Value:
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is not Value:
-            other = _constant(other, "__mul__", self)
+            other = _operand(other, "__mul__", self)
         a, b = self.data, other.data
         out = object.__new__(Value)
         out.data = data = _multiply(a, b)
@@ -166,43 +164,25 @@ class Value:
         out.id = next_id()
         return out
 
-    def __radd__(self, other: Any) -> Value:
-        other = _constant(other, "__radd__", self, reflected=True)
-        return apply(ADD, other, self)
-
-    def __sub__(self, other: Any) -> Value:
-        other = other if isinstance(other, Value) else _constant(other, "__sub__", self)
-        return apply(PRIMITIVES["subtract"], self, other)
-
-    def __rsub__(self, other: Any) -> Value:
-        other = _constant(other, "__rsub__", self, reflected=True)
-        return apply(PRIMITIVES["subtract"], other, self)
-
-    def __rmul__(self, other: Any) -> Value:
-        other = _constant(other, "__rmul__", self, reflected=True)
-        return apply(MULTIPLY, other, self)
-
-    def __truediv__(self, other: Any) -> Value:
-        other = other if isinstance(other, Value) else _constant(other, "__truediv__", self)
-        return apply(PRIMITIVES["divide"], self, other)
-
-    def __rtruediv__(self, other: Any) -> Value:
-        other = _constant(other, "__rtruediv__", self, reflected=True)
-        return apply(PRIMITIVES["divide"], other, self)
+    __radd__ = binary_method("add", "__radd__", apply, _operand, reflected=True)
+    __rmul__ = binary_method("multiply", "__rmul__", apply, _operand, reflected=True)
+    __sub__ = binary_method("subtract", "__sub__", apply, _operand)
+    __rsub__ = binary_method("subtract", "__rsub__", apply, _operand, reflected=True)
+    __truediv__ = binary_method("divide", "__truediv__", apply, _operand)
+    __rtruediv__ = binary_method("divide", "__rtruediv__", apply, _operand, reflected=True)
+    __rpow__ = binary_method("power", "__rpow__", apply, _operand, reflected=True)
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
             return apply(PRIMITIVES["power"], self, other)
         n = as_number(other)
         if n is None:
-            raise operand_error("Value", "__pow__", _short(self), other, reflected=False)
+            raise operand_error(
+                "Value", "__pow__", f"Value(data={self.data!r})", other, reflected=False
+            )
         if isinstance(other, numbers.Integral):
             n = int(other)  # keep 2 as 2, so that the graph reads x ** 2 rather than x ** 2.0
         return apply(PRIMITIVES["power_scalar"], self, exponent=n)
-
-    def __rpow__(self, other: Any) -> Value:
-        other = _constant(other, "__rpow__", self, reflected=True)
-        return apply(PRIMITIVES["power"], other, self)
 
     def __neg__(self) -> Value:
         return apply(PRIMITIVES["negate"], self)
@@ -291,17 +271,3 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
-
-
-def _short(v: Value) -> str:
-    return f"Value(data={v.data!r})"
-
-
-def _constant(x: Any, method: str, v: Value, *, reflected: bool = False) -> Value:
-    """The number `x` as a constant node, or the TypeError naming `method`, `v` and `x`."""
-    if isinstance(x, Value):
-        return x
-    number = as_number(x)
-    if number is None:
-        raise operand_error("Value", method, _short(v), x, reflected=reflected)
-    return Value(number, requires_grad=False)
