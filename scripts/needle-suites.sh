@@ -10,7 +10,8 @@
 # `vector` package; the homework's apps/simple_ml.py and apps/mlp_resnet.py are stood in for by
 # thin shims over adjoint's own models and training loop; `mugrade` (which only submits answers
 # to the course server, in functions the tests never call) is a stub. A virtual environment in
-# that folder gets numpy, pytest and numdifftools (hw1's tests import it).
+# that folder gets adjoint's dependencies (numpy, threadpoolctl), pytest and numdifftools (hw1's
+# tests import it).
 #
 # Deselected: the tests that read MNIST's training images (train-images-idx3-ubyte.gz), and
 # hw2's test_optim_adam_z_memory_check_1, which asserts that at least 132 tensors are still alive
@@ -25,7 +26,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 python3 -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install --quiet numpy pytest numdifftools
+"$WORK/venv/bin/pip" install --quiet numpy threadpoolctl pytest numdifftools
 
 for hw in hw1 hw2; do
     src=$HW1

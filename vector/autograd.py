@@ -249,6 +249,9 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Any) -> None:
+        if type(value) is Tensor and value._dtype is self._dtype:
+            self._grad = value  # what the reverse pass sets, in this dtype already (see vjp)
+            return
         if value is not None and not isinstance(value, Tensor):
             value = Tensor(value, dtype=self._dtype, requires_grad=False)
         elif value is not None:
@@ -297,12 +300,14 @@ class Tensor:
             with stand_ins.pass_over(order, False, _stand_in), switch(grad=False, deferred=False):
                 return self.vjp(adjoint)
         partial_adjoints = self.op.gradient_as_tuple(adjoint, node)
-        return tuple(
-            [
-                _in_dtype_of(x, partial_adjoint) if x.requires_grad else None
-                for x, partial_adjoint in zip(self.inputs, partial_adjoints, strict=True)
-            ]
-        )
+        sent = []
+        for x, partial_adjoint in zip(self.inputs, partial_adjoints, strict=True):
+            if not x.requires_grad:
+                partial_adjoint = None
+            elif partial_adjoint._dtype is not x._dtype:  # (the same dtype object: nothing to do)
+                partial_adjoint = _in_dtype_of(x, partial_adjoint)
+            sent.append(partial_adjoint)
+        return tuple(sent)
 
     def local_derivatives(self) -> None:
         return None  # a tensor's local derivative is a Jacobian, shown only through its VJP

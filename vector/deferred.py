@@ -33,7 +33,8 @@ def realize(root: Any) -> np.ndarray:
     while stack:
         node, pending = stack[-1]
         for child in pending:
-            if not child.realized and child.id not in seen:
+            # A leaf always has its values; asking a node costs a property call.
+            if child.inputs and not child.realized and child.id not in seen:
                 seen.add(child.id)
                 stack.append((child, iter(child.inputs)))
                 break
@@ -41,11 +42,12 @@ def realize(root: Any) -> np.ndarray:
             stack.pop()
             order.append(node)
     for node in order:
-        data = node.op.compute(*[x.cached_data for x in node.inputs])
+        data = node.op.compute(*[x.realize_cached_data() for x in node.inputs])
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        if data.dtype != node.dtype:
-            data = data.astype(node.dtype)
+        dtype = node.dtype
+        if data.dtype != dtype:
+            data = data.astype(dtype)
         node.cached_data = data
         if not node.requires_grad:  # a gradient computed without recording keeps only its value
             node.op = None

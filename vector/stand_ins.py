@@ -48,7 +48,9 @@ class pass_over:  # (used like a function: `with pass_over(...): ...`)
         self.copies: list[tuple[Any, Any]] = []  # (stand-in in `order`, the node it copies)
         get = _originals.get
         for node in order:
-            inputs = tuple([stand_ins[x.id] if x.requires_grad else x for x in node.inputs])
+            inputs = node.inputs  # () for a leaf: half the nodes of a training step's graph
+            if inputs:
+                inputs = tuple([stand_ins[x.id] if x.requires_grad else x for x in inputs])
             stand_ins[node.id] = copy(node, inputs, record)
             ref = get(node.id)
             if ref is None:

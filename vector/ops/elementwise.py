@@ -271,7 +271,7 @@ class ReLU(TensorOp):
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         # The mask is piecewise constant, so it enters the gradient graph as a constant (a
         # boolean one: multiplying by it keeps out_grad's dtype and costs no conversion).
-        return out_grad * Tensor.make_const(node.inputs[0].realize_cached_data() > 0)
+        return multiply(out_grad, Tensor.make_const(node.inputs[0].realize_cached_data() > 0))
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         return tangents[0] * (primals[0] > 0)

@@ -37,7 +37,7 @@ from vector.ops.shape import broadcast_to, reshape, sum_to_shape, summation
 
 # --------------------------------------------------------------------------- transposed matmul
 def _t(x: np.ndarray) -> np.ndarray:
-    return np.swapaxes(x, -1, -2)
+    return x.swapaxes(-1, -2)  # the method: np.swapaxes adds two Python calls in front of it
 
 
 def check_matmul(a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
+from vector.ops.elementwise import mul_scalar, multiply
 from vector.ops.fused import softmax, softmax_loss_grad
 
 
@@ -45,7 +46,8 @@ class SoftmaxLoss(TensorOp):
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         z, y = node.inputs
-        return softmax_loss_grad(z, y, out_grad, self.probs), z * (-1 / z.shape[0]) * out_grad
+        grad_y = multiply(mul_scalar(z, -1 / z.shape[0]), out_grad)
+        return softmax_loss_grad(z, y, out_grad, self.probs), grad_y
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
         (z, y), (tz, ty) = primals, tangents

@@ -29,7 +29,10 @@ class MatMul(TensorOp):
         # Ȳ·Bᵀ and Aᵀ·Ȳ, each one node: the transposes are BLAS flags (vector/ops/fused.py).
         grad_a = matmul_transposed(out_grad, b, transpose_b=True)
         grad_b = matmul_transposed(a, out_grad, transpose_a=True)
-        batch, sa, sb = node.shape[:-2], a.shape, b.shape
+        sa, sb = a.shape, b.shape
+        if len(sa) == 2 and len(sb) == 2:  # no batch axes, so nothing was broadcast
+            return grad_a, grad_b
+        batch = node.shape[:-2]
         return sum_to_shape(grad_a, batch + sa[-2:], sa), sum_to_shape(grad_b, batch + sb[-2:], sb)
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:
