@@ -8,12 +8,11 @@ there is no graph and no backward pass, and one pass gives one directional deriv
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from scalar.operators import as_number, binary_method, operand_error, unary_method
-from scalar.primitives import PRIMITIVES, Primitive
+from scalar.operators import Arithmetic, as_number, operand_error
+from scalar.primitives import Primitive
 
 
 def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual:
@@ -31,17 +30,7 @@ def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual
     return Dual(out, tangent)
 
 
-def _dual(x: Any, method: str, d: Dual, *, reflected: bool = False) -> Dual:
-    """`x` if it is a Dual; a number as a constant (tangent 0); else the TypeError for `method`."""
-    if isinstance(x, Dual):
-        return x
-    number = as_number(x)
-    if number is None:
-        raise operand_error("Dual", method, f"Dual(primal={d.primal!r})", x, reflected=reflected)
-    return Dual(number)
-
-
-class Dual:
+class Dual(Arithmetic):
     """A number with a tangent: `Dual(primal, tangent=0.0)`, with the operators of `Value`."""
 
     __slots__ = ("primal", "tangent")
@@ -59,40 +48,19 @@ class Dual:
         self.primal = p
         self.tangent = t
 
-    __add__ = binary_method("add", "__add__", apply, _dual)
-    __radd__ = binary_method("add", "__radd__", apply, _dual, reflected=True)
-    __sub__ = binary_method("subtract", "__sub__", apply, _dual)
-    __rsub__ = binary_method("subtract", "__rsub__", apply, _dual, reflected=True)
-    __mul__ = binary_method("multiply", "__mul__", apply, _dual)
-    __rmul__ = binary_method("multiply", "__rmul__", apply, _dual, reflected=True)
-    __truediv__ = binary_method("divide", "__truediv__", apply, _dual)
-    __rtruediv__ = binary_method("divide", "__rtruediv__", apply, _dual, reflected=True)
-    __rpow__ = binary_method("power", "__rpow__", apply, _dual, reflected=True)
+    # The operators and methods come from `Arithmetic`, written once for `Value` and `Dual`.
+    _apply = staticmethod(apply)
 
-    def __pow__(self, other: Any) -> Dual:
+    def _operand(self, other: Any, method: str, *, reflected: bool = False) -> Dual:
+        """`other` as an operand of `method`: itself if a Dual, a number as a constant (tangent
+        0), else the TypeError naming `method` and both operands."""
         if isinstance(other, Dual):
-            return apply(PRIMITIVES["power"], self, other)
-        n = as_number(other)
-        if n is None:
-            raise operand_error(
-                "Dual", "__pow__", f"Dual(primal={self.primal!r})", other, reflected=False
-            )
-        if isinstance(other, numbers.Integral):
-            n = int(other)
-        return apply(PRIMITIVES["power_scalar"], self, exponent=n)
-
-    def __neg__(self) -> Dual:
-        return apply(PRIMITIVES["negate"], self)
-
-    # d.exp(), d.log(), ...: one method per unary primitive, each documented by its table row.
-    exp = unary_method("exp", apply)
-    log = unary_method("log", apply)
-    sin = unary_method("sin", apply)
-    cos = unary_method("cos", apply)
-    tanh = unary_method("tanh", apply)
-    sigmoid = unary_method("sigmoid", apply)
-    relu = unary_method("relu", apply)
-    sqrt = unary_method("sqrt", apply)
+            return other
+        number = as_number(other)
+        if number is None:
+            this = f"Dual(primal={self.primal!r})"
+            raise operand_error("Dual", method, this, other, reflected=reflected)
+        return Dual(number)
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"

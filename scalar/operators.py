@@ -1,8 +1,10 @@
-"""The operators and methods of `Value` and `Dual`, made from the rows of the primitive table.
+"""The operators and methods that `Value` and `Dual` share, made from the rows of the table.
 
 Both number types apply a primitive the same way, `apply(prim, x, y)`, and differ only in what
-that builds: a graph node or a dual number. So each operator and method is written once, here,
-and each one's docstring is its row's: f and its derivatives.
+that builds: a graph node or a dual number. So `Arithmetic` writes each operator and method once,
+in terms of two things a subclass provides: `_apply` (its `apply`) and `_operand` (the other
+operand as the subclass's type, a number as a constant). Each method's docstring is its row's:
+f and its derivatives.
 """
 
 from __future__ import annotations
@@ -28,38 +30,73 @@ def operand_error(cls: str, method: str, this: str, other: Any, *, reflected: bo
     return TypeError(f"{cls}.{method}: cannot combine {pair}; expected a number or a {cls}")
 
 
-def unary_method(name: str, apply: Callable[..., Any]) -> Callable[[Any], Any]:
-    """The method `x.name()`: `apply(prim, x)` for the one-input primitive `name`."""
+def unary_method(name: str) -> Callable[[Any], Any]:
+    """The method `x.name()`: the one-input primitive `name` applied to x."""
     prim = PRIMITIVES[name]
 
     def method(self: Any) -> Any:
-        return apply(prim, self)
+        return self._apply(prim, self)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = prim.doc
     return method
 
 
-def binary_method(
-    name: str,
-    dunder: str,
-    apply: Callable[..., Any],
-    operand: Callable[..., Any],
-    *,
-    reflected: bool = False,
-) -> Callable[[Any, Any], Any]:
+def binary_method(name: str, dunder: str, *, reflected: bool = False) -> Callable[[Any, Any], Any]:
     """The operator `dunder` for the two-input primitive `name`: `x ∘ y`, or `y ∘ x` when
-    `reflected` (Python calls `y.__rsub__(x)` for `x - y` when x is a number).
-
-    `operand(other, dunder, self, reflected=...)` returns the other operand as the same type as
-    `self` (a number becomes a constant), or raises the TypeError that names `dunder`.
-    """
+    `reflected` (Python calls `y.__rsub__(x)` for `x - y` when x is a number)."""
     prim = PRIMITIVES[name]
 
     def method(self: Any, other: Any) -> Any:
-        other = operand(other, dunder, self, reflected=reflected)
-        return apply(prim, other, self) if reflected else apply(prim, self, other)
+        other = self._operand(other, dunder, reflected=reflected)
+        return self._apply(prim, other, self) if reflected else self._apply(prim, self, other)
 
     method.__name__ = method.__qualname__ = dunder
     method.__doc__ = prim.doc
     return method
+
+
+class Arithmetic:
+    """`+ - * / **`, unary `-` and the unary methods, each applying one primitive of the table.
+
+    A subclass provides `_apply(prim, x, y=None, *, exponent=None)` and `_operand(other, method,
+    reflected=False)`, and may write its busiest operators itself (`Value` does `+` and `*`).
+    """
+
+    __slots__ = ()
+
+    _apply: Callable[..., Any]
+
+    def _operand(self, other: Any, method: str, *, reflected: bool = False) -> Any:
+        raise NotImplementedError
+
+    __add__ = binary_method("add", "__add__")
+    __radd__ = binary_method("add", "__radd__", reflected=True)
+    __sub__ = binary_method("subtract", "__sub__")
+    __rsub__ = binary_method("subtract", "__rsub__", reflected=True)
+    __mul__ = binary_method("multiply", "__mul__")
+    __rmul__ = binary_method("multiply", "__rmul__", reflected=True)
+    __truediv__ = binary_method("divide", "__truediv__")
+    __rtruediv__ = binary_method("divide", "__rtruediv__", reflected=True)
+    __rpow__ = binary_method("power", "__rpow__", reflected=True)
+
+    def __pow__(self, other: Any) -> Any:
+        """x ** n for a plain number n, the parameter of `power_scalar`; x ** y for a number of
+        this type, `power`, where both get gradients."""
+        if isinstance(other, numbers.Real):
+            n = int(other) if isinstance(other, numbers.Integral) else float(other)
+            # (2 stays 2, so that a graph reads x ** 2 rather than x ** 2.0)
+            return self._apply(PRIMITIVES["power_scalar"], self, exponent=n)
+        return self._apply(PRIMITIVES["power"], self, self._operand(other, "__pow__"))
+
+    def __neg__(self) -> Any:
+        return self._apply(PRIMITIVES["negate"], self)
+
+    exp = unary_method("exp")
+    log = unary_method("log")
+    sin = unary_method("sin")
+    cos = unary_method("cos")
+    tanh = unary_method("tanh")
+    sigmoid = unary_method("sigmoid")
+    relu = unary_method("relu")
+    sqrt = unary_method("sqrt")

@@ -10,12 +10,11 @@ plain numbers only, so a graph dies by reference counting the moment its root is
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 from autodiff import Step, next_id, topological_order
 from autodiff import backward as reverse_pass
-from scalar.operators import as_number, binary_method, operand_error, unary_method
+from scalar.operators import Arithmetic, as_number, operand_error
 from scalar.primitives import PRIMITIVES, Primitive
 
 
@@ -58,18 +57,7 @@ _add, _add_local = PRIMITIVES["add"].value, PRIMITIVES["add"].local_derivatives
 _multiply, _multiply_local = PRIMITIVES["multiply"].value, PRIMITIVES["multiply"].local_derivatives
 
 
-def _operand(x: Any, method: str, v: Value, *, reflected: bool = False) -> Value:
-    """`x` as an operand of `v`'s `method`: itself if a Value, a number as a constant node, else
-    the TypeError naming `method`, `v` and `x`."""
-    if isinstance(x, Value):
-        return x
-    number = as_number(x)
-    if number is None:
-        raise operand_error("Value", method, f"Value(data={v.data!r})", x, reflected=reflected)
-    return Value(number, requires_grad=False)
-
-
-class Value:
+class Value(Arithmetic):
     """A scalar node: `data`, `grad`, its `inputs` and `op`, and the local derivatives of `op`.
 
     `Value(2.0, label="x1")` makes an input. Arithmetic with Values or numbers makes new nodes;
@@ -131,10 +119,10 @@ class Value:
 
     # + and * are nearly every node of a network, so these two build their node themselves, with
     # the same lines as `apply`; calling it would cost about 9% of a training step (README,
-    # "Measured"). Every other operator and method goes through `apply`.
+    # "Measured").
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:  # cheaper than isinstance; `_operand` passes subclasses
-            other = _operand(other, "__add__", self)
+            other = self._operand(other, "__add__")
         a, b = self.data, other.data
         out = object.__new__(Value)
         out.data = data = _add(a, b)
@@ -150,7 +138,7 @@ class Value:
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is not Value:
-            other = _operand(other, "__mul__", self)
+            other = self._operand(other, "__mul__")
         a, b = self.data, other.data
         out = object.__new__(Value)
         out.data = data = _multiply(a, b)
@@ -164,38 +152,20 @@ class Value:
         out.id = next_id()
         return out
 
-    __radd__ = binary_method("add", "__radd__", apply, _operand, reflected=True)
-    __rmul__ = binary_method("multiply", "__rmul__", apply, _operand, reflected=True)
-    __sub__ = binary_method("subtract", "__sub__", apply, _operand)
-    __rsub__ = binary_method("subtract", "__rsub__", apply, _operand, reflected=True)
-    __truediv__ = binary_method("divide", "__truediv__", apply, _operand)
-    __rtruediv__ = binary_method("divide", "__rtruediv__", apply, _operand, reflected=True)
-    __rpow__ = binary_method("power", "__rpow__", apply, _operand, reflected=True)
+    # Every other operator and method (`-`, `/`, `**`, `x.exp()`, ...) comes from `Arithmetic`,
+    # written once for `Value` and `Dual`: it calls these two.
+    _apply = staticmethod(apply)
 
-    def __pow__(self, other: Any) -> Value:
+    def _operand(self, other: Any, method: str, *, reflected: bool = False) -> Value:
+        """`other` as an operand of `method`: itself if a Value, a number as a constant node,
+        else the TypeError naming `method` and both operands."""
         if isinstance(other, Value):
-            return apply(PRIMITIVES["power"], self, other)
-        n = as_number(other)
-        if n is None:
-            raise operand_error(
-                "Value", "__pow__", f"Value(data={self.data!r})", other, reflected=False
-            )
-        if isinstance(other, numbers.Integral):
-            n = int(other)  # keep 2 as 2, so that the graph reads x ** 2 rather than x ** 2.0
-        return apply(PRIMITIVES["power_scalar"], self, exponent=n)
-
-    def __neg__(self) -> Value:
-        return apply(PRIMITIVES["negate"], self)
-
-    # x.exp(), x.log(), ...: one method per unary primitive, each documented by its table row.
-    exp = unary_method("exp", apply)
-    log = unary_method("log", apply)
-    sin = unary_method("sin", apply)
-    cos = unary_method("cos", apply)
-    tanh = unary_method("tanh", apply)
-    sigmoid = unary_method("sigmoid", apply)
-    relu = unary_method("relu", apply)
-    sqrt = unary_method("sqrt", apply)
+            return other
+        number = as_number(other)
+        if number is None:
+            this = f"Value(data={self.data!r})"
+            raise operand_error("Value", method, this, other, reflected=reflected)
+        return Value(number, requires_grad=False)
 
     # --- reverse mode -------------------------------------------------------------------------
 
