@@ -45,12 +45,11 @@ def naive_backward(root: Value) -> list[tuple[Value, float]]:
 
 def micrograd_backward(root: Value) -> None:
     """micrograd's backward: the root's grad set to 1, then, in reverse topological order, every
-    node adds grad · local derivative into its inputs' grads. Nothing sets them to 0 first."""
+    node adds grad · local derivative into its inputs' grads (`_backward()`, micrograd's
+    one-node step). Nothing sets them to 0 first."""
     root.grad = 1.0
     for node in reversed(topological_order((root,))):
-        for inp, local in zip(node.inputs, node.local_derivatives(), strict=True):
-            if inp.requires_grad:
-                inp.grad += node.grad * local
+        node._backward()
 
 
 def squared_sum(a: Value) -> dict[str, Value]:

@@ -210,10 +210,8 @@ class Value(Arithmetic):
     def partial_adjoints(self) -> tuple[float | None, ...]:
         """After a backward: the partial adjoint this node sent along each input edge,
         grad · ∂(self)/∂(input); None for a constant input, which is sent nothing."""
-        return tuple(
-            self.grad * d if x.requires_grad else None
-            for x, d in zip(self.inputs, self.local_derivatives(), strict=True)
-        )
+        sent = self.vjp(self.grad)
+        return tuple(p if x.requires_grad else None for x, p in zip(self.inputs, sent, strict=True))
 
     # --- micrograd's internals, for code written against them ---------------------------------
 
@@ -234,9 +232,9 @@ class Value(Arithmetic):
         topological order after setting the root's grad to 1 gives `backward()`'s grads.
         Constants are skipped: they receive no adjoint, as in `backward()`.
         """
-        for x, d in zip(self.inputs, self.local_derivatives(), strict=True):
-            if x.requires_grad:
-                x.grad += self.grad * d
+        for x, partial_adjoint in zip(self.inputs, self.partial_adjoints, strict=True):
+            if partial_adjoint is not None:
+                x.grad += partial_adjoint
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
