@@ -123,7 +123,7 @@ def _draw_reverse(scene: Scene, graph: graphviz.Digraph, rankdir: str) -> None:
                 partial_adjoints[node.id] = node.vjp(node.grad)
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
         lines: list[Line] = [local_line(scene, node, k, inp, local)]
         if node.id in partial_adjoints and inp.requires_grad:
             lines.append(adjoint_line(node.grad, local, partial_adjoints[node.id][k]))
@@ -150,7 +150,7 @@ def _draw_forward(
         ]
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
         share = local * tangents[inp.id]
         lines = [
             local_line(scene, node, k, inp, local),

@@ -174,7 +174,7 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
             "requires_grad": bool(node.requires_grad),
             "role": scene.role(node).value,
             "expression": expression(scene, node) if node.inputs else "",
-            "local": [json_number(d) for d in node.local_derivatives()],
+            "local": [json_number(d) for d in node.local_derivatives],
             "primitive": None,
             "exponent": None,
             "trace": None,
@@ -357,7 +357,7 @@ class Layout:
             if partial is not None:
                 lines.append(("f-flow", f"sends {summary_text(partial)}"))
             return lines
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
         flows = [
             f"adds {number(local)} × {factor(t[inp.id])} = {number(local * t[inp.id])}"
             for t in tangents

@@ -28,7 +28,7 @@ def forward_tangents(root: Any, seeds: Mapping[Any, float]) -> dict[int, float]:
         if node.id in given:
             tangents[node.id] = given[node.id]
             continue
-        local = node.local_derivatives() if node.inputs else ()
+        local = node.local_derivatives if node.inputs else ()
         if local is None:
             raise TypeError(
                 "forward_tangents needs numeric local derivatives (scalar graphs); "

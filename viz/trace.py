@@ -9,7 +9,7 @@
 
 Names follow the paper: the n inputs (leaves that require grad) are v₁₋ₙ … v₀ in creation order,
 the other nodes v₁, v₂, … in creation order; numbers coerced into the graph appear as numbers. The
-tables are computed from the graph through the node protocol (`inputs`, `local_derivatives()`,
+tables are computed from the graph through the node protocol (`inputs`, `local_derivatives`,
 `backward(trace=True)`), nothing is typed in. Scalar graphs only, for now.
 """
 
@@ -71,7 +71,7 @@ def forward_trace(root: Any, tangents: Mapping[Any, float], first: int | None = 
         else:
             terms = [
                 (f"∂{n}/∂{name[i.id]} {_dot(name[i.id])}", f"{_factor(d)} × {_factor(dot[i.id])}")
-                for i, d in zip(node.inputs, node.local_derivatives(), strict=True)
+                for i, d in zip(node.inputs, node.local_derivatives, strict=True)
                 if i.requires_grad
             ]
             symbols = " + ".join(s for s, _ in terms)
