@@ -15,7 +15,8 @@ from autodiff import numeric_grad as _numeric_grad
 from scalar import nn
 from scalar.dual import Dual, jvp
 from scalar.operators import as_number
-from scalar.primitives import PRIMITIVES, Primitive
+from scalar.primitives import PRIMITIVES, JavaScript, Primitive, PythonSource
+from scalar.register import primitive
 from scalar.value import Value
 
 
@@ -33,4 +34,15 @@ def numeric_grad(
     return [float(g) for g in _numeric_grad(f, points, eps)]
 
 
-__all__ = ["PRIMITIVES", "Dual", "Primitive", "Value", "jvp", "nn", "numeric_grad"]
+__all__ = [
+    "PRIMITIVES",
+    "Dual",
+    "JavaScript",
+    "Primitive",
+    "PythonSource",
+    "Value",
+    "jvp",
+    "nn",
+    "numeric_grad",
+    "primitive",
+]
