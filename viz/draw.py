@@ -104,6 +104,8 @@ def tensor_fields(scene: Scene, node: Any, grad_text: str | None = None) -> Fiel
 def local_line(scene: Scene, node: Any, k: int, inp: Any, local: Any) -> str:
     """'∂v2/∂x1 = 5': the local derivative of `node` with respect to its argument k."""
     prefix = argument_prefix(node, k, inp)
+    if local is None:  # a micrograd-style `_backward` closure: only the closure knows it
+        return f"{prefix}∂{scene.name(node)}/∂{scene.name(inp)} unknown (a _backward closure)"
     return f"{prefix}∂{scene.name(node)}/∂{scene.name(inp)} = {number(local)}"
 
 

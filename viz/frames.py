@@ -236,8 +236,8 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
             else:
                 inp_fields = [scene.name(inp), f"data {number(inp.data)}"]
             graph.node(target, record(inp_fields, "RL"), fillcolor=FILL[role])
-        lines: list[Line] = [] if local is None else [local_line(scene, node, m, inp, local)]
-        if local is None and argument_prefix(node, m, inp):
+        lines: list[Line] = [] if scene.tensor else [local_line(scene, node, m, inp, local)]
+        if scene.tensor and argument_prefix(node, m, inp):
             lines.append(argument_prefix(node, m, inp).rstrip(": "))
         if inp.requires_grad and partial_adjoint is not None:
             lines.append(adjoint_line(adjoint, local, partial_adjoint, CURRENT_LINE))

@@ -43,7 +43,7 @@ from viz.roles import (
     add_legend,
 )
 from viz.scene import Attrs, Fields, Scene, argument_prefix, emit, new_graph, role_style
-from viz.tangents import forward_tangents
+from viz.tangents import closure_node, closure_refusal, forward_tangents
 from viz.trace import label_text, names, primal_expression
 
 if TYPE_CHECKING:
@@ -159,8 +159,6 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
     roles, the primitive of each scalar node, Baydin names for the trace table."""
     if scene.tensor:
         return _tensor_trace(scene, steps, title)
-    from scalar.primitives import primitive_of  # only scalar pages read the table
-
     table_names = table_numbering(scene)
     nodes = []
     for node in scene.order:
@@ -174,13 +172,14 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
             "requires_grad": bool(node.requires_grad),
             "role": scene.role(node).value,
             "expression": expression(scene, node) if node.inputs else "",
-            "local": [json_number(d) for d in node.local_derivatives],
+            "local": [_local_number(d) for d in node.local_derivatives],
             "primitive": None,
             "exponent": None,
             "trace": None,
         }
         if node.inputs:
-            entry["primitive"] = primitive_of(str(node.op), len(node.inputs)).name
+            row = node.primitive  # None for a micrograd-style `_backward` closure
+            entry["primitive"] = None if row is None else row.name
             exponent = getattr(node, "exponent", None)
             entry["exponent"] = None if exponent is None else json_number(exponent)
         if node.id in table_names:
@@ -196,6 +195,7 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
         "title": title,
         "root": scene.root.id,
         "nodes": nodes,
+        **_page_limits(scene),
         "steps": [
             {
                 "node": step.node.id,
@@ -203,7 +203,7 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
                 "edges": [
                     {
                         "input": edge.input.id,
-                        "local": json_number(edge.local_derivative),
+                        "local": _local_number(edge.local_derivative),
                         "partial": None
                         if edge.partial_adjoint is None
                         else json_number(edge.partial_adjoint),
@@ -214,6 +214,29 @@ def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
             for step in steps
         ],
     }
+
+
+def _local_number(d: Any) -> float | str | None:
+    return None if d is None else json_number(d)  # None: a `_backward` closure's, unknown
+
+
+def _page_limits(scene: Scene) -> dict[str, str | None]:
+    """Why the page cannot recompute the graph when an input changes (`recompute`), or run its
+    forward sweep (`forward`); None where it can. A micrograd-style `_backward` closure hides
+    its local derivatives from both; a primitive without JavaScript only from the first."""
+    closure = closure_node(scene.root)
+    if closure is not None:
+        reason = closure_refusal("the page", closure)
+        return {"recompute": reason, "forward": reason}
+    for node in scene.order:
+        row = node.primitive if node.inputs else None
+        if row is not None and row.js is None:
+            return {
+                "recompute": f"the page cannot recompute op {row.name!r}: it has no JavaScript "
+                "form; give scalar.primitive(...) its js= to change inputs here",
+                "forward": None,
+            }
+    return {"recompute": None, "forward": None}
 
 
 def table_numbering(scene: Scene) -> dict[int, str]:
@@ -316,7 +339,9 @@ class Layout:
         adjoint = {step.node.id: step.adjoint for step in steps}
         sent = {(step.node.id, k): e for step in steps for k, e in enumerate(step.edges)}
         seeds = [n for n in scene.order if not n.inputs and n.requires_grad]
-        tangents = [] if scene.tensor else [forward_tangents(scene.root, {s: 1.0}) for s in seeds]
+        if scene.tensor or closure_node(scene.root) is not None:
+            seeds = []  # no forward sweep: tensor local derivatives are not numbers
+        tangents = [forward_tangents(scene.root, {s: 1.0}) for s in seeds]
         for node in scene.order:
             if node.requires_grad:
                 self.grad[node.id] = _widest(
@@ -358,6 +383,9 @@ class Layout:
                 lines.append(("f-flow", f"sends {summary_text(partial)}"))
             return lines
         local = node.local_derivatives[k]
+        if local is None:  # a `_backward` closure: no local derivative, no forward sweep
+            sends = "sends —" if partial is None else f"sends {number(partial)}"
+            return [("f-local", local_line(self.scene, node, k, inp, local)), ("f-flow", sends)]
         flows = [
             f"adds {number(local)} × {factor(t[inp.id])} = {number(local * t[inp.id])}"
             for t in tangents

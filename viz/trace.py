@@ -128,6 +128,13 @@ def reverse_trace(
             if edge.partial_adjoint is None:
                 continue
             i = name[edge.input.id]
+            sent = _partial_adjoint_name(name, edge.input, node)
+            if edge.local_derivative is None:  # a `_backward` closure: ∂/∂ unknown, sum known
+                lines.append(
+                    f"{sent} = {_num(edge.partial_adjoint)}"
+                    f" (from the _backward closure of {node.op}; ∂{n}/∂{i} unknown)"
+                )
+                continue
             lines.append(
                 f"{_partial_adjoint_name(name, edge.input, node)} = {_bar(n)} ∂{n}/∂{i} = "
                 f"{_factor(adjoint)} × {_factor(edge.local_derivative)} = "

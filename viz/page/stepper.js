@@ -8,6 +8,11 @@
   const TENSOR = TRACE.kind === "tensor";
   const ROOT = TRACE.root;
   const N = TRACE.steps.length;
+  // Why the page cannot recompute the graph or run its forward sweep (null where it can): a
+  // micrograd-style `_backward` closure hides its local derivatives (they are null here), and an
+  // op added without JavaScript cannot be recomputed in the browser.
+  const RECOMPUTE_OFF = TRACE.recompute || null;
+  const FORWARD_OFF = TRACE.forward || null;
   const nodes = TRACE.nodes; // in topological order
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const gradOrder = nodes.filter((n) => n.requires_grad); // what the reverse pass walks, reversed
@@ -298,7 +303,11 @@
   const prefix = (n, k) =>
     n.inputs.filter((i) => i === n.inputs[k]).length > 1 ? `arg ${k + 1}: ` : "";
   const localLine = (n, k, d) =>
-    `${prefix(n, k)}∂${n.name}/∂${name(n.inputs[k])} = ${number(d)}`;
+    `${prefix(n, k)}∂${n.name}/∂${name(n.inputs[k])}` +
+    (d === null ? " unknown (a _backward closure)" : ` = ${number(d)}`);
+  /** "adjoint × local = partial", or only the partial where the local derivative is unknown. */
+  const product = (adjoint, d, partial) =>
+    d === null ? `${number(partial)} (from the _backward closure)` : `${number(adjoint)} × ${factor(d)} = ${number(partial)}`;
 
   function stateAt(id, k) {
     if (mode === "reverse") {
@@ -337,7 +346,7 @@
         if (sent && mode === "reverse") {
           const step = model.steps[stepOf.get(n.id) - 1];
           const partial = step.edges[k2].partial;
-          if (partial !== null) flow = `sends ${number(step.adjoint)} × ${factor(d)} = ${number(partial)}`;
+          if (partial !== null) flow = d === null ? `sends ${number(partial)}` : `sends ${number(step.adjoint)} × ${factor(d)} = ${number(partial)}`;
         } else if (sent) {
           const t = tangent.get(input);
           flow = `adds ${number(d)} × ${factor(t)} = ${number(d * t)}`;
@@ -446,7 +455,7 @@
         const e = cs.edges[arg];
         const what = TENSOR
           ? `${bar(name(c))} · ∂${name(c)}/∂${n.name} = ${summaryText(e.partial)}`
-          : `${bar(name(c))} · ∂${name(c)}/∂${n.name} = ${number(cs.adjoint)} × ${factor(e.local)} = ${number(e.partial)}`;
+          : `${bar(name(c))} · ∂${name(c)}/∂${n.name} = ${product(cs.adjoint, e.local, e.partial)}`;
         if (sc <= k) {
           lines.push(`from ${name(c)} at step ${sc}: ${what}`);
           arrived.push(e.partial);
@@ -468,7 +477,7 @@
       const sends = step.edges.map((e, j) => {
         if (e.partial === null) return `to ${name(e.input)}: nothing, a constant`;
         if (TENSOR) return `to ${name(e.input)}: ${summaryText(e.partial)} (a vector-Jacobian product)`;
-        return `to ${name(e.input)}: ${bar(n.name)} · ∂${n.name}/∂${name(e.input)} = ${number(step.adjoint)} × ${factor(e.local)} = ${number(e.partial)}`;
+        return `to ${name(e.input)}: ${bar(n.name)} · ∂${n.name}/∂${name(e.input)} = ${product(step.adjoint, e.local, e.partial)}`;
       });
       lines.push(`Sends (step ${s}): ${sends.join("; ")}`);
     }
@@ -503,13 +512,20 @@
       return card(head, lines);
     }
     const p = PRIMITIVES[n.primitive];
-    const argValues = n.inputs.map((i) => model.value.get(i));
-    if (p.args.length > p.arity) argValues.push(num(n.exponent));
-    const here = p.args.map((arg, j) =>
-      j < p.arity ? `${arg} = ${name(n.inputs[j])} = ${number(argValues[j])}` : `${arg} = ${number(argValues[j])}`);
     const d = model.local.get(b)[k];
-    lines.push(`${n.primitive}: ${p.function}; here ${here.join(", ")}.`);
-    lines.push(`Local derivative: ${p.derivatives[k]}, so ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    if (n.primitive === null) {
+      lines.push(`${n.op} is a micrograd-style op: its _backward closure adds its partial adjoints ` +
+        `to its inputs' grads without saying what ∂${n.name}/∂${name(a)} is, so it is unknown here.`);
+    } else if (!p) {
+      lines.push(`${n.primitive} (no JavaScript form): ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    } else {
+      const argValues = n.inputs.map((i) => model.value.get(i));
+      if (p.args.length > p.arity) argValues.push(num(n.exponent));
+      const here = p.args.map((arg, j) =>
+        j < p.arity ? `${arg} = ${name(n.inputs[j])} = ${number(argValues[j])}` : `${arg} = ${number(argValues[j])}`);
+      lines.push(`${n.primitive}: ${p.function}; here ${here.join(", ")}.`);
+      lines.push(`Local derivative: ${p.derivatives[k]}, so ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    }
     if (mode === "forward") {
       const t = tangentsFor(seed).get(a);
       lines.push(`Forward mode adds ∂${n.name}/∂${name(a)} · ${dot(name(a))} = ${number(d)} × ${factor(t)} = ${number(d * t)} to ${dot(n.name)}.`);
@@ -521,8 +537,8 @@
       lines.push(`${name(a)} is a constant: the reverse pass sends nothing back along this edge.`);
     } else {
       const adjoint = model.steps[s - 1].adjoint;
-      const product = `${bar(n.name)} · ∂${n.name}/∂${name(a)} = ${number(adjoint)} × ${factor(d)} = ${number(e.partial)}`;
-      lines.push(s <= step ? `Partial adjoint sent back at step ${s}: ${product}.`
+      const sent = `${bar(n.name)} · ∂${n.name}/∂${name(a)} = ${product(adjoint, d, e.partial)}`;
+      lines.push(s <= step ? `Partial adjoint sent back at step ${s}: ${sent}.`
         : `At step ${s} the reverse pass sends back ${bar(n.name)} · ∂${n.name}/∂${name(a)}.`);
     }
     return card(head, lines);
@@ -602,8 +618,10 @@
     for (const e of step.edges) {
       if (e.partial === null) continue;
       const i = tname(e.input);
-      lines.push(`${partialAdjointName(e.input, n.id)} = ${bar(tn)} ∂${tn}/∂${i} = ` +
-        `${tfactor(step.adjoint)} × ${tfactor(e.local)} = ${tnum(e.partial)}`);
+      lines.push(e.local === null
+        ? `${partialAdjointName(e.input, n.id)} = ${tnum(e.partial)} (from the _backward closure of ${n.op}; ∂${tn}/∂${i} unknown)`
+        : `${partialAdjointName(e.input, n.id)} = ${bar(tn)} ∂${tn}/∂${i} = ` +
+          `${tfactor(step.adjoint)} × ${tfactor(e.local)} = ${tnum(e.partial)}`);
     }
     return lines;
   }
@@ -713,7 +731,7 @@
     const params = new URLSearchParams(location.hash.replace(/^#/, ""));
     const forward = params.get("forward");
     const chosen = forward !== null ? byId.get(Number(forward)) : null;
-    if (chosen && !TENSOR && leaves.includes(chosen)) {
+    if (chosen && !TENSOR && !FORWARD_OFF && leaves.includes(chosen)) {
       mode = "forward";
       seed = chosen.id;
     } else {
@@ -727,6 +745,7 @@
   function setMode(next, input) {
     if (next === "forward") {
       if (TENSOR) throw new Error("forward mode: tensor graphs have no numeric local derivatives");
+      if (FORWARD_OFF) throw new Error(`forward mode: ${FORWARD_OFF}`);
       if (input !== undefined) {
         const n = byId.get(Number(input));
         if (!n || !leaves.includes(n)) throw new Error(`forward mode: node ${input} is not an input leaf`);
@@ -754,6 +773,7 @@
     if (TENSOR) {
       throw new Error("setInput: tensor pages show Python's numbers; change the input in Python and make a new page");
     }
+    if (RECOMPUTE_OFF) throw new Error(`setInput: ${RECOMPUTE_OFF}`);
     const n = byId.get(Number(id));
     if (!n || !leaves.includes(n)) {
       const known = leaves.map((l) => `${l.id} (${l.name})`).join(", ");
@@ -785,10 +805,13 @@
       return;
     }
     select.innerHTML = leaves.map((n) => `<option value="${n.id}">${escape(dot(n.name))} = 1</option>`).join("");
+    if (FORWARD_OFF) for (const id of ["mode-forward", "seed"]) document.getElementById(id).disabled = true;
+    const off = RECOMPUTE_OFF ? " disabled" : "";
     box.innerHTML = `<span class="hint">inputs:</span>` + leaves.map((n) =>
       `<label>${escape(n.name)} = <input type="number" step="any" data-node="${n.id}" ` +
-      `value="${num(n.value)}"></label>`).join(" ") +
-      ` <button type="button" id="reset">reset</button> <span class="error" id="input-error"></span>`;
+      `value="${num(n.value)}"${off}></label>`).join(" ") +
+      ` <button type="button" id="reset"${off}>reset</button> <span class="error" id="input-error"></span>` +
+      (RECOMPUTE_OFF ? ` <span class="hint" id="inputs-note">Fixed: ${escape(RECOMPUTE_OFF)}.</span>` : "");
     for (const field of box.querySelectorAll("input")) {
       field.addEventListener("change", () => {
         if (field.value.trim() === "") return; // being edited: wait for a number
@@ -894,7 +917,7 @@
     // beyond the contract: the forward view and the recorded steps as the page now has them
     mode: () => mode,
     setMode: (next, input) => setMode(next, input),
-    tangents: () => (TENSOR ? {} : asObject(tangentsFor(seed))),
+    tangents: () => (TENSOR || FORWARD_OFF ? {} : asObject(tangentsFor(seed))),
     recorded: () => model.steps.map((s) => ({ node: s.node, adjoint: s.adjoint, edges: s.edges })),
   };
 
