@@ -7,6 +7,7 @@ one exists. Pages are opened in the session's headless browser (the `browser` fi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -559,3 +560,19 @@ def test_the_page_of_a_closure_graph_shows_the_pass_and_refuses_the_rest(
     ):
         with pytest.raises(JavascriptException, match="op 'exp'"):
             browser.js(call)
+
+
+# --- the guide ------------------------------------------------------------------------------------
+
+
+def test_the_guides_code_runs_as_written(table: None, capsys: pytest.CaptureFixture[str]) -> None:
+    guide = Path(__file__).resolve().parents[1] / "docs" / "adding-an-op.md"
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 3  # micrograd's way, adjoint's way, the test
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, str(guide), "exec"), namespace)
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 2  # x.grad, both ways: the same number
+    want = softplus(0.5) + 0.5 * sigmoid(0.5)
+    assert float(printed[0]) == float(printed[1]) == pytest.approx(want, rel=1e-15)
