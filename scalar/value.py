@@ -172,10 +172,11 @@ class Value(Arithmetic):
 
     # --- arithmetic: each operator applies one primitive of the table ---------------------------
 
-    # --- speed: + and * skip `apply` --------------------------------------------------------------
+    # --- speed: + and * skip `apply` ---------------------------------------------------------
     # + and * are nearly every node of a network. They cannot fail a domain check and always
     # have two inputs, so they skip `apply`'s branches and fill the node directly; the rest of
-    # the work is the table's own rules. (What this buys is measured by `bench/scalar.py`.)
+    # the work is the table's own rules. Measured on `bench/scalar.py`'s moons step, with the
+    # two operators removed (so that `Arithmetic`'s, through `apply`, run instead).
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:  # cheaper than isinstance; `_operand` passes subclasses
             other = self._operand(other, "__add__")
@@ -198,7 +199,7 @@ class Value(Arithmetic):
             data, "*", _MULTIPLY, None, self, other, dx, dy, None, requires_grad
         )
 
-    # --- end of speed ----------------------------------------------------------------------------
+    # --- end of speed ------------------------------------------------------------------------
 
     # Every other operator and method (`-`, `/`, `**`, `x.exp()`, ...) comes from `Arithmetic`,
     # written once for `Value` and `Dual`: it calls these two.
