@@ -299,6 +299,24 @@ def test_the_program_refuses_a_closure_graph_naming_the_op(micrograd_ops: None) 
         program(out, inputs=[x])
 
 
+def test_the_lectures_neuron_with_the_lectures_own_closures_gives_micrographs_numbers(
+    micrograd_ops: None,
+) -> None:
+    """The lecture's neuron, its tanh and exp written as the lecture writes them (the closures
+    above): on adjoint, node by node and by `backward()`, the numbers micrograd's lecture gives,
+    worked out by hand: o = tanh(n) = 1/√2 at n = artanh(1/√2), so do/dn = 1/2."""
+    from examples import micrograd_lecture as lecture
+
+    by_hand = {"x1": -3.0 * 0.5, "w1": 2.0 * 0.5, "x2": 1.0 * 0.5, "w2": 0.0 * 0.5}
+    nodes = lecture.backward_node_by_node()
+    assert nodes.o.primitive is None and nodes.o.op == "tanh"  # the closure ran, not the row
+    assert lecture.input_grads(nodes) == pytest.approx(by_hand, abs=1e-15)
+    for tanh_via_exp in (False, True):
+        built = lecture.build_neuron(tanh_via_exp=tanh_via_exp)
+        built.o.backward()
+        assert lecture.input_grads(built) == pytest.approx(by_hand, abs=1e-12)
+
+
 # --- adjoint's way: scalar.primitive ------------------------------------------------------------
 
 
