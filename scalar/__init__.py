@@ -5,6 +5,9 @@
     x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     y = x1.log() + x1 * x2 - x2.sin()
     y.backward()          # x1.grad == 5.5, x2.grad == 1.716...
+
+`scalar.primitive(...)` adds an op of your own to the primitive table; `docs/adding-an-op.md`
+shows it beside micrograd's way, a `_backward` closure, which works too.
 """
 
 from __future__ import annotations

@@ -33,6 +33,20 @@ class Closure(NamedTuple):
     backward: Callable[[], None]
 
 
+def _distinct_values(children: Iterable[Value]) -> tuple[Value, ...]:
+    """micrograd's `set(_children)`, in argument order: an input given twice is one input."""
+    if isinstance(children, str):
+        raise TypeError(
+            f"Value: _children must be the input Values, got the string {children!r}; the "
+            "order is Value(data, _children, _op, label), so pass a label as label=..."
+        )
+    inputs = tuple(dict.fromkeys(children))
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"Value: _children must be Values, got {x!r} ({type(x).__name__})")
+    return inputs
+
+
 def _nothing() -> None:
     """micrograd's default `_backward`: a node whose closure was never set sends nothing."""
 
@@ -125,19 +139,10 @@ class Value(Arithmetic):
         number = as_number(data)
         if number is None:
             raise TypeError(f"Value: data must be a number, got {data!r} ({type(data).__name__})")
-        if isinstance(_children, str):
-            raise TypeError(
-                f"Value: _children must be the input Values, got the string {_children!r}; "
-                "the order is Value(data, _children, _op, label), so pass a label as label=..."
-            )
-        # micrograd keeps `set(_children)`: an input given twice is one input of the node.
-        inputs = tuple(dict.fromkeys(_children))
-        for x in inputs:
-            if not isinstance(x, Value):
-                raise TypeError(f"Value: _children must be Values, got {x!r} ({type(x).__name__})")
-        closure = Closure(inputs, _nothing) if inputs else None
-        if closure is not None:
-            requires_grad = requires_grad and any(x.requires_grad for x in inputs)
+        closure = None
+        if _children:  # micrograd's way of making an op's node: its closure comes next
+            closure = Closure(_distinct_values(_children), _nothing)
+            requires_grad = requires_grad and any(x.requires_grad for x in closure.inputs)
         self._fill(number, str(_op), None, None, None, None, None, None, closure, requires_grad)
         self.label = label
 
@@ -318,7 +323,7 @@ class Value(Arithmetic):
     def _backward(self, closure: Callable[[], None]) -> None:
         # micrograd-style code assigns the closure after making the node: `out._backward = f`.
         # From then on `f` decides what this node sends to its inputs, as in micrograd.
-        inputs = tuple(dict.fromkeys(self.inputs))
+        inputs = _distinct_values(self.inputs)
         if not inputs:
             raise TypeError(
                 "Value._backward: this node has no inputs to send an adjoint to; make the node "
