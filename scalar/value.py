@@ -219,7 +219,9 @@ class Value(Arithmetic):
         if number is None:
             this = f"Value(data={self.data!r})"
             raise operand_error("Value", method, this, other, reflected=reflected)
-        return Value(number, requires_grad=False)
+        # A constant node, made without `__init__`, which would check the number again.
+        constant = object.__new__(Value)
+        return constant._fill(number, "", None, None, None, None, None, None, None, False)
 
     # --- reverse mode -------------------------------------------------------------------------
 
