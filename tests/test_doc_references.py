@@ -136,6 +136,7 @@ SIBLING = "../" + "shared/" + "notes"
         ("https://github.com/karpathy/micrograd/blob/master/README.md", []),
         ("a backup `x.md.bak`, a word like autodocs/x or my_examples/y", []),
     ],
+    ids=["documents", "outside-the-repository", "examples", "a-url", "near-misses"],
 )
 def test_references_are_found(text: str, expected: list[str]) -> None:
     assert references(text) == expected
@@ -149,3 +150,25 @@ def test_a_missing_document_is_reported() -> None:
     assert resolves("docs/design.md", source)
     assert resolves("examples/nn_epoch.py", source)
     assert resolves("examples/*.py", source)
+
+
+def test_the_readme_stays_an_introduction() -> None:
+    """The README leads a newcomer in; measurements, decisions and contracts live in docs/."""
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; move detail into docs/"
+
+
+def test_the_readmes_commands_name_real_targets_and_modules() -> None:
+    """Every `make X` is a Makefile target and every `python -m X` a module of this checkout."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([\w-]+):", (REPO / "Makefile").read_text(), re.MULTILINE))
+    made = set(re.findall(r"\bmake ([a-z][\w-]*)", readme))
+    assert {"demo", "test", "bench"} <= made
+    assert made <= targets, f"README names make targets the Makefile lacks: {made - targets}"
+    modules = set(re.findall(r"python -m ([\w.]+)", readme))
+    assert modules, "the README shows no `python -m` command"
+    for module in sorted(modules):
+        parts = module.split(".")
+        assert (REPO.joinpath(*parts) / "__main__.py").exists() or (
+            REPO.joinpath(*parts[:-1]) / f"{parts[-1]}.py"
+        ).exists(), f"README runs `python -m {module}`, which is not in the repository"
