@@ -52,7 +52,7 @@ def test_topological_order_visits_shared_nodes_once_and_inputs_first():
 
 
 # ------------------------------------------------------------------------------- higher order
-def test_second_derivative_of_the_issue_example():
+def test_second_derivative_of_x2_squared_plus_x2_x3():
     x2, x3 = Tensor([6.0]), Tensor([0.0])
     y = x2 * x2 + x2 * x3
     y.backward()
