@@ -89,7 +89,7 @@ class Value(Arithmetic):
     # Slots, so that a node is one small object. `__dict__` still lets user code keep its own
     # attributes on a node, as micrograd's optimizers do (`p.m = 0.0`). The inputs and the local
     # derivatives sit in two slots each rather than in tuples: a tuple is one more object per
-    # node for the garbage collector to scan, a large part of a training step.
+    # node for the garbage collector to scan (docs/measured.md says what that costs).
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -180,8 +180,8 @@ class Value(Arithmetic):
     # --- speed: + and * skip `apply` ---------------------------------------------------------
     # + and * are nearly every node of a network. They cannot fail a domain check and always
     # have two inputs, so they skip `apply`'s branches and fill the node directly; the rest of
-    # the work is the table's own rules. Measured on `bench/scalar.py`'s moons step, with the
-    # two operators removed (so that `Arithmetic`'s, through `apply`, run instead).
+    # the work is the table's own rules. docs/measured.md says what this buys, measured on
+    # `bench/scalar.py`'s moons step against the same two operators going through `apply`.
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:  # cheaper than isinstance; `_operand` passes subclasses
             other = self._operand(other, "__add__")
