@@ -584,7 +584,7 @@ def test_the_page_of_a_closure_graph_shows_the_pass_and_refuses_the_rest(
 
 
 def test_the_guides_code_runs_as_written(table: None, capsys: pytest.CaptureFixture[str]) -> None:
-    guide = Path(__file__).resolve().parents[1] / "docs" / "adding-an-op.md"
+    guide = Path(__file__).resolve().parents[1] / "docs/adding-an-op.md"
     blocks = re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.DOTALL)
     assert len(blocks) == 3  # micrograd's way, adjoint's way, the test
     namespace: dict[str, Any] = {}
