@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 import scalar.primitives
 from autodiff import topological_order
+from examples import moons
 from scalar import PRIMITIVES, Value, program
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -434,3 +435,20 @@ def test_ops_without_python_source_are_refused_in_one_line(monkeypatch: Any) -> 
     with pytest.raises(ValueError, match=r"primitive 'sin' has no Python source form") as caught:
         program(x.sin() + x, [x])
     assert "scalar.primitive(..., source=...)" in str(caught.value)
+
+
+# --- micrograd's demo through a program -----------------------------------------------------------
+
+
+def test_the_moons_demo_through_a_program_gives_the_eager_losses_to_the_bit() -> None:
+    eager = moons.train(steps=3, n=12, log=None)
+    through_program, built = moons.train_program(steps=3, n=12)
+    assert through_program.losses == eager.losses and built > 0
+    assert len(set(eager.losses)) == 3  # the weights moved: the steps are not all the first one
+    lines: list[str] = []
+    moons.compare(steps=3, n=12, log=lines.append)
+    rows = [line.split() for line in lines if line.lstrip()[:1].isdigit()]
+    assert [int(row[0]) for row in rows] == [0, 2]  # every 10th step and the last
+    for row in rows:
+        assert row[1] == row[2] == repr(eager.losses[int(row[0])]) and row[3] == "=="
+    assert "equal to the last bit at every step" in lines[-1]
