@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import scalar.primitives
 from autodiff import topological_order
-from examples import moons
+from examples import adjoint_program, moons
 from scalar import PRIMITIVES, Value, program
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -452,3 +452,9 @@ def test_the_moons_demo_through_a_program_gives_the_eager_losses_to_the_bit() ->
     for row in rows:
         assert row[1] == row[2] == repr(eager.losses[int(row[0])]) and row[3] == "=="
     assert "equal to the last bit at every step" in lines[-1]
+
+
+def test_the_example_prints_baydins_program_and_the_same_numbers() -> None:
+    text = adjoint_program.report()
+    assert TABLE_3 in text
+    assert "The same numbers, bit for bit: True." in text and "Equal: True." in text
