@@ -91,13 +91,17 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
             idents[node.id] if node.inputs or node.id in argument_ids else _literal(node.data)
         )
 
+    # Every op node's template, from its row of the table: refused here, before any line is
+    # written, if the row has no Python source form.
     templates = _Templates()
+    template_of = {node.id: templates.of(node, idents[node.id]) for node in order if node.inputs}
     forward_lines: dict[int, str] = {}
     for node in order:
         if node.inputs:
-            template = templates.of(node, idents[node.id])
             args = [read[x.id] for x in node.inputs]
-            forward_lines[node.id] = f"{idents[node.id]} = {template.value.format(*args)}"
+            forward_lines[node.id] = (
+                f"{idents[node.id]} = {template_of[node.id].value.format(*args)}"
+            )
 
     # The nodes whose adjoint the program computes: inputs that require grad, and every node that
     # requires grad and has one of them below it. (topological_order lists inputs first.)
@@ -113,10 +117,10 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
     lines += [f"    {forward_lines[node.id]}" for node in order if node.inputs]
     steps = [0] * len(lines)
 
-    # The reverse sweep, node by node in the order the reverse pass processes them (the same
-    # order `backward()` computes: `topological_order` over the nodes that require grad).
-    # `backward()` processes the nodes that require grad; the return line belongs to its last
-    # step, even when no step leads to an input (then the program has no reverse sweep).
+    # The reverse sweep, node by node in the order the reverse pass processes them: backwards
+    # through `topological_order` over the nodes that require grad, as `backward()` does. The
+    # return line belongs to its last step, even when no step leads to an input (then the
+    # program has no reverse sweep).
     grad_order = topological_order((root,), requiring_grad=True)
     last_step = len(grad_order)
     if root.id in needed:
@@ -131,7 +135,7 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
         for step, node in enumerate(reversed(grad_order), start=1):
             if node.id not in needed or not node.inputs:
                 continue
-            template = templates.of(node, idents[node.id])
+            template = template_of[node.id]
             args = [read[x.id] for x in node.inputs]
             node_bar = bars[node.id]
             lines.append(f"    # {forward_lines[node.id]}")
@@ -257,37 +261,61 @@ class _Template(NamedTuple):
     partials: tuple[_Partial, ...]
 
 
+_NOT_KEPT = object()
+
+
 class _Templates:
     """The templates of a graph's ops, made once per (primitive, exponent)."""
 
     def __init__(self) -> None:
-        self._primitives: dict[tuple[str, int], Primitive] = {}
-        self._templates: dict[tuple[str, str], _Template] = {}
+        self._by_op: dict[tuple[str, int], Primitive] = {}
+        self._checked: set[int] = set()  # ids of the rows found fit to be written out
+        self._templates: dict[tuple[int, str], tuple[Primitive, _Template]] = {}
 
     def of(self, node: Value, name: str) -> _Template:
-        key = (node.op, len(node.inputs))
-        prim = self._primitives.get(key)
-        if prim is None:
-            prim = self._primitives[key] = _primitive(node, name)
+        prim = self._primitive(node, name)
         parameters = prim.args[prim.arity :]
         exponent = _exponent_literal(node.exponent) if parameters else ""
-        template = self._templates.get((prim.name, exponent))
-        if template is None:
-            template = _template(prim, exponent)
-            self._templates[(prim.name, exponent)] = template
-        return template
+        kept = self._templates.get((id(prim), exponent))
+        if kept is None:
+            kept = self._templates[(id(prim), exponent)] = (prim, _template(prim, exponent))
+        return kept[1]
+
+    def _primitive(self, node: Value, name: str) -> Primitive:
+        # A node that keeps the row that made it (`node.primitive`) is read by it; one made by a
+        # micrograd-style `_backward` closure keeps None there. Otherwise the row is found from
+        # the op's symbol and number of inputs.
+        prim = getattr(node, "primitive", _NOT_KEPT)
+        if prim is None:
+            raise ValueError(
+                f"{_where(node, name)} was made by a micrograd-style _backward closure, whose "
+                "derivatives cannot be written out; define the op with "
+                "scalar.primitive(..., source=...)"
+            )
+        if not isinstance(prim, Primitive):
+            key = (node.op, len(node.inputs))
+            prim = self._by_op.get(key)
+            if prim is None:
+                try:
+                    prim = self._by_op[key] = primitive_of(*key)
+                except KeyError:
+                    raise ValueError(
+                        f"{_where(node, name)} was made by no primitive of the table, so it "
+                        "cannot be written out; define the op with "
+                        "scalar.primitive(..., source=...)"
+                    ) from None
+        if id(prim) not in self._checked:
+            _check_writable(prim, _where(node, name))
+            self._checked.add(id(prim))
+        return prim
 
 
-def _primitive(node: Value, name: str) -> Primitive:
-    """The table's primitive of `node`, refused in one line if it has no Python source form."""
-    where = f"program: node {name} (op {node.op!r}, {len(node.inputs)} input(s))"
-    try:
-        prim = primitive_of(node.op, len(node.inputs))
-    except KeyError:
-        raise ValueError(
-            f"{where} was made by no primitive of the table, so it cannot be written out; "
-            "define the op with scalar.primitive(..., source=...)"
-        ) from None
+def _where(node: Value, name: str) -> str:
+    return f"program: node {name} (op {node.op!r}, {len(node.inputs)} input(s))"
+
+
+def _check_writable(prim: Primitive, where: str) -> None:
+    """Refuse, in one line, a row the program cannot write out."""
     if prim.source is None:
         raise ValueError(
             f"{where}: primitive {prim.name!r} has no Python source form; "
@@ -295,7 +323,6 @@ def _primitive(node: Value, name: str) -> Primitive:
         )
     if len(prim.args) - prim.arity > 1:
         raise ValueError(f"{where}: primitive {prim.name!r} has more than one parameter")
-    return prim
 
 
 def _template(prim: Primitive, exponent: str) -> _Template:
