@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import struct
@@ -424,16 +425,26 @@ def test_program_refuses_bad_roots_and_inputs_before_any_work() -> None:
 def test_ops_without_python_source_are_refused_in_one_line(monkeypatch: Any) -> None:
     x = Value(2.0, label="x")
     odd = x.exp()
-    odd.op = "frobnicate"  # a node no primitive of the table made
+    odd.op = "frobnicate"  # a node no primitive of the table made...
+    with contextlib.suppress(AttributeError):
+        del odd.primitive  # ...and, where nodes keep the row that made them, none kept
     with pytest.raises(ValueError, match=r"node v1 \(op 'frobnicate', 1 input") as caught:
         program(odd * 2.0, [x])
     assert "scalar.primitive(..., source=...)" in str(caught.value)
     assert "\n" not in str(caught.value)
 
+    closure = x.exp()
+    closure.primitive = None  # what a node made by a micrograd-style _backward closure keeps
+    with pytest.raises(ValueError, match=r"node v1 \(op 'exp', 1 input.*_backward closure"):
+        program(closure * 2.0, [x])
+
     sourceless = dataclasses.replace(PRIMITIVES["sin"], source=None)
     monkeypatch.setitem(scalar.primitives.PRIMITIVES, "sin", sourceless)
+    node = x.sin()
+    if hasattr(node, "primitive"):  # where nodes keep the row that made them
+        node.primitive = sourceless
     with pytest.raises(ValueError, match=r"primitive 'sin' has no Python source form") as caught:
-        program(x.sin() + x, [x])
+        program(node + x, [x])
     assert "scalar.primitive(..., source=...)" in str(caught.value)
 
 
