@@ -171,7 +171,12 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
                         f"{function}(): argument {parameter} must be a number (the input "
                         f"recorded as {expected[parameter]}), got {arg!r} ({type(arg).__name__})"
                     )
-                arg = float(arg)
+                try:
+                    arg = float(arg)
+                except OverflowError:
+                    raise ValueError(
+                        f"{function}(): argument {parameter} = {arg!r} is too large for a float"
+                    ) from None
             checked.append(arg)
         return tuple(checked)
 
@@ -323,6 +328,29 @@ def _check_writable(prim: Primitive, where: str) -> None:
         )
     if len(prim.args) - prim.arity > 1:
         raise ValueError(f"{where}: primitive {prim.name!r} has more than one parameter")
+    if len(prim.source.local_derivatives) != prim.arity:
+        raise ValueError(
+            f"{where}: primitive {prim.name!r} has {len(prim.source.local_derivatives)} local "
+            f"derivative(s) in its Python source form for {prim.arity} input(s)"
+        )
+    # A saved program imports math and nothing else: a source may use its arguments, `out`
+    # (in a derivative) and `math`, no other name.
+    for k, expr in enumerate((prim.source.value, *prim.source.local_derivatives)):
+        allowed = {*prim.args, "math"} | ({"out"} if k else set())
+        try:
+            tree = ast.parse(expr, mode="eval")
+        except SyntaxError:
+            raise ValueError(
+                f"{where}: primitive {prim.name!r} has Python source {expr!r}, which is not a "
+                "Python expression"
+            ) from None
+        others = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - allowed)
+        if others:
+            raise ValueError(
+                f"{where}: primitive {prim.name!r} has Python source {expr!r}, which uses "
+                f"{', '.join(others)}; a source may use only {', '.join(prim.args)}, out (in a "
+                "derivative) and math"
+            )
 
 
 def _template(prim: Primitive, exponent: str) -> _Template:

@@ -27,6 +27,7 @@ import scalar.primitives
 from autodiff import topological_order
 from examples import adjoint_program, moons
 from scalar import PRIMITIVES, Value, program
+from scalar.primitives import PythonSource
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -404,6 +405,8 @@ def test_calls_with_the_wrong_arguments_name_the_input() -> None:
         prog(2.0, "5")
     with pytest.raises(TypeError, match=r"argument x1 must be a number .*got None"):
         prog(None, 5.0)
+    with pytest.raises(ValueError, match=r"argument x1 = 10{400} is too large for a float"):
+        prog(10**400, 5.0)
 
 
 def test_program_refuses_bad_roots_and_inputs_before_any_work() -> None:
@@ -469,3 +472,27 @@ def test_the_example_prints_baydins_program_and_the_same_numbers() -> None:
     text = adjoint_program.report()
     assert TABLE_3 in text
     assert "The same numbers, bit for bit: True." in text and "Equal: True." in text
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (PythonSource("np.sin(x)", ("math.cos(x)",)), r"'np\.sin\(x\)', which uses np; .*x, out"),
+        (PythonSource("math.sin(out)", ("math.cos(x)",)), r"'math\.sin\(out\)', which uses out"),
+        (PythonSource("math.sin(x", ("math.cos(x)",)), r"'math\.sin\(x', which is not a Python"),
+        (PythonSource("math.sin(x)", ()), r"0 local derivative\(s\) .* for 1 input"),
+    ],
+)
+def test_sources_a_saved_module_could_not_run_are_refused(
+    monkeypatch: Any, source: PythonSource, message: str
+) -> None:
+    x = Value(2.0, label="x")
+    wrong = dataclasses.replace(PRIMITIVES["sin"], source=source)
+    monkeypatch.setitem(scalar.primitives.PRIMITIVES, "sin", wrong)
+    node = x.sin()
+    if hasattr(node, "primitive"):  # where nodes keep the row that made them
+        node.primitive = wrong
+    with pytest.raises(ValueError, match=r"node v1 \(op 'sin', 1 input\(s\)\): primitive 'sin'"):
+        program(node, [x])
+    with pytest.raises(ValueError, match=message):
+        program(node, [x])
