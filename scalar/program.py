@@ -47,7 +47,7 @@ import ast
 import keyword
 import math
 import numbers
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any, NamedTuple
 
 from autodiff import topological_order
@@ -70,116 +70,73 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
     if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
         raise ValueError(f"program: name {name!r} is not a Python identifier")
     order = topological_order((root,))
-    graph_ids = {node.id for node in order}
-
-    # Names: one per node (label, else v<k>, else c<k>), then Python identifiers; an input that
-    # is not in the graph is called by its label, else input<i>.
-    names = node_names(root)
-    for i, x in enumerate(inputs, start=1):
-        if x.id not in graph_ids:
-            names[x.id] = str(x.label or "") or f"input{i}"
-    idents = identifiers(names, reserved=("math",))
+    names, idents = _names(root, order, inputs)
     parameters = [idents[x.id] for x in inputs]
-    argument_ids = {x.id for x in inputs}
+    arguments = {x.id for x in inputs}
     function = name or f"{idents[root.id] if root.label else 'y'}_grad"
 
-    # How each node is read in an expression: an argument or a computed node by its name, any
-    # other leaf as its number.
-    read: dict[int, str] = {}
-    for node in order:
-        read[node.id] = (
-            idents[node.id] if node.inputs or node.id in argument_ids else _literal(node.data)
-        )
-
     # Every op node's template, from its row of the table: refused here, before any line is
-    # written, if the row has no Python source form.
+    # written, if the row cannot be written out.
     templates = _Templates()
     template_of = {node.id: templates.of(node, idents[node.id]) for node in order if node.inputs}
-    forward_lines: dict[int, str] = {}
-    for node in order:
-        if node.inputs:
-            args = [read[x.id] for x in node.inputs]
-            forward_lines[node.id] = (
-                f"{idents[node.id]} = {template_of[node.id].value.format(*args)}"
-            )
 
-    # The nodes whose adjoint the program computes: inputs that require grad, and every node that
-    # requires grad and has one of them below it. (topological_order lists inputs first.)
+    # How each node is read in an expression: an argument or a computed node by its name, any
+    # other leaf as the number it holds.
+    read = {
+        node.id: idents[node.id] if node.inputs or node.id in arguments else _literal(node.data)
+        for node in order
+    }
+    forward = {
+        node.id: f"{idents[node.id]} = {template_of[node.id].value.format(*_args(node, read))}"
+        for node in order
+        if node.inputs
+    }
+    lines = [f"def {function}({', '.join(parameters)}):", "    # forward sweep"]
+    lines += [f"    {forward[node.id]}" for node in order if node.inputs]
+    steps = [0] * len(lines)
+
+    # The reverse sweep computes the adjoints of inputs that require grad, and of every node that
+    # requires grad and has one of them below it (topological_order lists inputs first).
     needed: set[int] = set()
     for node in order:
-        if not node.requires_grad:
-            continue
-        if node.id in argument_ids or any(x.id in needed for x in node.inputs):
+        if node.requires_grad and (
+            node.id in arguments or any(x.id in needed for x in node.inputs)
+        ):
             needed.add(node.id)
     bars = _adjoint_names(idents, needed)
 
-    lines = [f"def {function}({', '.join(parameters)}):", "    # forward sweep"]
-    lines += [f"    {forward_lines[node.id]}" for node in order if node.inputs]
-    steps = [0] * len(lines)
-
-    # The reverse sweep, node by node in the order the reverse pass processes them: backwards
-    # through `topological_order` over the nodes that require grad, as `backward()` does. The
-    # return line belongs to its last step, even when no step leads to an input (then the
-    # program has no reverse sweep).
+    # Node by node in the order the reverse pass processes them: backwards through
+    # `topological_order` over the nodes that require grad, as `backward()` does. The return line
+    # belongs to the pass's last step, even when no step leads to an input (then the program has
+    # no reverse sweep).
     grad_order = topological_order((root,), requiring_grad=True)
-    last_step = len(grad_order)
     if root.id in needed:
-        root_bar = bars[root.id]
         lines += [
             f"    # reverse sweep: v_bar = d{idents[root.id]}/dv, from {idents[root.id]} back "
             "to the inputs",
-            f"    {root_bar} = 1.0",
+            f"    {bars[root.id]} = 1.0",
         ]
         steps += [1, 1]
-        done: set[int] = set()  # nodes that have received a first partial adjoint
+        received: set[int] = set()  # nodes that have had their first partial adjoint
         for step, node in enumerate(reversed(grad_order), start=1):
             if node.id not in needed or not node.inputs:
                 continue
-            template = template_of[node.id]
-            args = [read[x.id] for x in node.inputs]
-            node_bar = bars[node.id]
-            lines.append(f"    # {forward_lines[node.id]}")
+            lines.append(f"    # {forward[node.id]}")
             steps.append(step)
-            for x, partial in zip(node.inputs, template.partials, strict=True):
-                if x.id not in needed:
-                    continue
-                # The node's own name stands for `out` in a derivative (∂exp/∂x = out).
-                line = partial.line(bars[x.id], node_bar, args, idents[node.id], x.id in done)
-                lines.append(f"    {line}")
-                steps.append(step)
-                done.add(x.id)
+            args = _args(node, read)
+            for x, partial in zip(node.inputs, template_of[node.id].partials, strict=True):
+                if x.id in needed:
+                    again = x.id in received
+                    lines.append(f"    {partial.line(bars[x.id], bars[node.id], args, again)}")
+                    steps.append(step)
+                    received.add(x.id)
 
     grads = [bars[x.id] if x.id in needed else "None" for x in inputs]
     grads_tuple = f"({grads[0]},)" if len(grads) == 1 else f"({', '.join(grads)})"
     lines.append(f"    return {read[root.id]}, {grads_tuple}")
-    steps.append(last_step)
+    steps.append(len(grad_order))
 
-    expected = {
-        parameter: f"{names[x.id]} = {x.data!r}"
-        for parameter, x in zip(parameters, inputs, strict=True)
-    }
-
-    def check(args: tuple[Any, ...]) -> tuple[Any, ...]:
-        # Floats pass as they are; other real numbers become floats, as Value(data) makes them.
-        if all(type(arg) is float for arg in args):
-            return args
-        checked = []
-        for parameter, arg in zip(parameters, args, strict=True):
-            if type(arg) is not float:
-                if not isinstance(arg, numbers.Real):
-                    raise TypeError(
-                        f"{function}(): argument {parameter} must be a number (the input "
-                        f"recorded as {expected[parameter]}), got {arg!r} ({type(arg).__name__})"
-                    )
-                try:
-                    arg = float(arg)
-                except OverflowError:
-                    raise ValueError(
-                        f"{function}(): argument {parameter} = {arg!r} is too large for a float"
-                    ) from None
-            checked.append(arg)
-        return tuple(checked)
-
+    recorded = [f"{names[x.id]} = {x.data!r}" for x in inputs]
     doc = (
         f"{function}: the adjoint program of a scalar graph of {len(order):,} nodes, written out "
         "by adjoint.\n\n"
@@ -192,9 +149,56 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
         "\n".join(lines) + "\n",
         steps,
         imports=["import math"],
-        check=check,
+        check=_argument_check(function, parameters, recorded),
         doc=doc,
     )
+
+
+def _names(
+    root: Value, order: list[Value], inputs: list[Value]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The one name of every node (label, else v<k>, else c<k>; an input outside the graph: its
+    label, else input<i>), and the same names as distinct Python identifiers, by node id."""
+    names = node_names(root)
+    in_graph = {node.id for node in order}
+    for i, x in enumerate(inputs, start=1):
+        if x.id not in in_graph:
+            names[x.id] = str(x.label or "") or f"input{i}"
+    return names, identifiers(names, reserved=("math",))
+
+
+def _args(node: Value, read: dict[int, str]) -> list[str]:
+    """How the node's inputs are read in its lines, and its own name as `out` (∂exp/∂x = out)."""
+    return [*(read[x.id] for x in node.inputs), read[node.id]]
+
+
+def _argument_check(
+    function: str, parameters: list[str], recorded: list[str]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The check a call's arguments go through: floats pass as they are, other real numbers
+    become floats (as `Value(data)` makes them), anything else is a TypeError naming the input."""
+
+    def check(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        if all(type(arg) is float for arg in args):
+            return args
+        checked = []
+        for parameter, was, arg in zip(parameters, recorded, args, strict=True):
+            if type(arg) is not float:
+                if not isinstance(arg, numbers.Real):
+                    raise TypeError(
+                        f"{function}(): argument {parameter} must be a number (the input "
+                        f"recorded as {was}), got {arg!r} ({type(arg).__name__})"
+                    )
+                try:
+                    arg = float(arg)
+                except OverflowError:
+                    raise ValueError(
+                        f"{function}(): argument {parameter} = {arg!r} is too large for a float"
+                    ) from None
+            checked.append(arg)
+        return tuple(checked)
+
+    return check
 
 
 def _check_inputs(root: Any, inputs: Any) -> list[Value]:
@@ -249,18 +253,19 @@ class _Partial(NamedTuple):
     kind: str
     derivative: str
 
-    def line(self, x_bar: str, v_bar: str, args: Sequence[str], out: str, again: bool) -> str:
+    def line(self, x_bar: str, v_bar: str, args: Sequence[str], again: bool) -> str:
         """The line that sends v_bar · ∂v/∂x to x_bar: `=` for the first partial, `+=` after."""
         if self.kind == "copy":
             return f"{x_bar} {'+=' if again else '='} {v_bar}"
         if self.kind == "negate":
             return f"{x_bar} -= {v_bar}" if again else f"{x_bar} = -{v_bar}"
-        derivative = self.derivative.format(*args, out=out)
+        derivative = self.derivative.format(*args)
         return f"{x_bar} {'+=' if again else '='} {v_bar} * {derivative}"
 
 
 class _Template(NamedTuple):
-    """A node's forward expression and its partials, with `{0}`, `{1}` for the node's inputs."""
+    """A node's forward expression and its partials as format strings: `{0}`, `{1}`, … for the
+    node's inputs, and the hole after them for the node itself (`out` in a derivative)."""
 
     value: str
     partials: tuple[_Partial, ...]
@@ -357,7 +362,8 @@ def _template(prim: Primitive, exponent: str) -> _Template:
     assert prim.source is not None
     inputs = prim.args[: prim.arity]
     parameter = {name: exponent for name in prim.args[prim.arity :]}
-    holes = {name: str(k) for k, name in enumerate(inputs)} | {"out": "out"}
+    # Holes {0}, {1}, … for the inputs, and one more after them for `out`, the node itself.
+    holes = {name: str(k) for k, name in enumerate(inputs)} | {"out": str(len(inputs))}
     value = _holes(_fold(_substitute(prim.source.value, parameter)), holes)
     partials = []
     for derivative in prim.source.local_derivatives:
