@@ -186,7 +186,7 @@ def compare(
     median_eager = statistics.median(eager.seconds)
     median_program = statistics.median(through_program.seconds)
     log(
-        f"Losses {'equal to the last bit at every step' if same else 'DIFFERENT'}; median step "
+        f"Losses {'equal to the last bit at every step' if same else 'DIFFERENT'}.\nMedian step: "
         f"{median_eager * 1e3:.1f} ms of CPU time with backward(), {median_program * 1e3:.2f} ms "
         f"through the program ({median_eager / median_program:.0f}x)."
     )
