@@ -146,7 +146,13 @@ class Graph:
                 continue  # outside an op's domain at this point: leave the op out of the recipe
             pool.append(node)
             self.ops.append(op)
+        # The last node, plus every node no later op used, so that no op is left out of the graph
+        # (the same recipe always adds the same nodes).
         self.root = pool[-1]
+        used = {x.id for node in pool for x in node.inputs}
+        for node in pool[len(self.inputs) + 2 : -1]:
+            if node.id not in used:
+                self.root = self.root + node
 
 
 def check_program_equals_backward(prog: Any, graph: Graph) -> None:
@@ -210,6 +216,31 @@ def test_line_steps_follow_the_steps_of_backward(ops: list[Op]) -> None:
         # then one line per input.
         assert mine[0].startswith("# ") and mine[0][2:].split(" = ")[0] in forward
         assert step.node.inputs and 1 <= len(mine) - 1 <= len(step.node.inputs)
+
+
+def every_primitive(x: Value, y: Value) -> Value:
+    """One graph with every primitive, numbers on either side, and nodes used several times."""
+    a = x * y
+    b = a + x
+    d = b - y
+    e = -d / (y + 2.0)
+    powers = x**3 + y**x + 2.0**x + y**0.5 + a**-1
+    unary = x.exp() + y.log() + x.sin() * y.cos() + a.tanh() - b.sigmoid() + d.relu() + y.sqrt()
+    return (e + powers - x) * unary - (a - x) / (1.0 - y * 0.25) + e
+
+
+@pytest.mark.parametrize("point", [(0.5, 1.5), (2.0, 0.5), (1e-3, 50.0), (3.0, 1.0), (0.7, 3.0)])
+def test_a_graph_of_every_primitive_at_several_points(point: tuple[float, float]) -> None:
+    x, y = Value(0.7, label="x"), Value(1.3, label="y")
+    prog = program(every_primitive(x, y), [x, y])
+    symbols = {(n.op, len(n.inputs)) for n in topological_order((every_primitive(x, y),))}
+    assert {(p.symbol, p.arity) for p in PRIMITIVES.values()} <= symbols
+    assert "+=" in prog.source and "-=" in prog.source
+    u, v = Value(point[0]), Value(point[1])
+    root = every_primitive(u, v)
+    root.backward()
+    value, (gx, gy) = prog(*point)
+    assert same(value, root.data) and same(gx, u.grad) and same(gy, v.grad)
 
 
 # --- Baydin's example -----------------------------------------------------------------------------
