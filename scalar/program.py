@@ -205,10 +205,11 @@ def _check_inputs(root: Any, inputs: Any) -> list[Value]:
     """`inputs` as a list, after checking every argument of `program` before any work is done."""
     if not isinstance(root, Value):
         raise TypeError(f"program: root must be a Value, got {root!r} ({type(root).__name__})")
-    if isinstance(inputs, Value) or not isinstance(inputs, Sequence | set | frozenset):
+    # A list or a tuple: its order is the order of the function's arguments (a set has none).
+    if isinstance(inputs, Value | str) or not isinstance(inputs, Sequence):
         raise TypeError(
             f"program: inputs must be a list of Values (the graph's leaves that become the "
-            f"function's arguments), got {inputs!r}"
+            f"function's arguments, in that order), got {inputs!r}"
         )
     inputs = list(inputs)
     seen: dict[int, int] = {}
