@@ -446,7 +446,7 @@ def test_program_refuses_bad_roots_and_inputs_before_any_work() -> None:
         program(2.0, [x1])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs must be a list of Values"):
         program(y, x1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="inputs must be a list of Values .*in that order"):
+    with pytest.raises(TypeError, match=r"inputs must be a list of Values .*in that order"):
         program(y, {x1, x2})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"inputs\[1\] must be a Value, got 5\.0"):
         program(y, [x1, 5.0])  # type: ignore[list-item]
