@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import math
 import struct
 import subprocess
@@ -422,6 +423,7 @@ def test_a_traceback_shows_the_program_line() -> None:
         prog(-1.0, 5.0)
     shown = "".join(traceback.format_exception(caught.value))
     assert prog.filename in shown and "v1 = math.log(x1)" in shown
+    assert inspect.getsource(prog.function) == prog.source
 
 
 # --- errors ---------------------------------------------------------------------------------------
