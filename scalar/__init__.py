@@ -16,6 +16,7 @@ from scalar import nn
 from scalar.dual import Dual, jvp
 from scalar.operators import as_number
 from scalar.primitives import PRIMITIVES, Primitive
+from scalar.program import program
 from scalar.value import Value
 
 
@@ -33,4 +34,4 @@ def numeric_grad(
     return [float(g) for g in _numeric_grad(f, points, eps)]
 
 
-__all__ = ["PRIMITIVES", "Dual", "Primitive", "Value", "jvp", "nn", "numeric_grad"]
+__all__ = ["PRIMITIVES", "Dual", "Primitive", "Value", "jvp", "nn", "numeric_grad", "program"]
