@@ -4,7 +4,10 @@
    adjoint and, when it is installed, with the `micrograd` package from PyPI: the same data, the
    same initial weights and the same step code (`examples/moons.py`). Each engine is timed as
    shipped and with its garbage collector off during each step (collected between steps,
-   untimed). Every row runs in a fresh process of its own, a worker
+   untimed). The "program" row takes the same steps through the adjoint program of the demo's
+   graph (`scalar.program`, recorded and written out once per process, that time reported
+   apart): the program's call and the same SGD update. Every row runs in a fresh process of its
+   own, a worker
    (`python -m bench.scalar --worker adjoint --gc off`, which prints JSON), so that no engine
    pays for the garbage another one left. The workers of all rows take turns for R rounds, so a
    change in machine load hits every row alike. A worker takes one untimed warm-up step, then N
@@ -29,14 +32,21 @@ from pathlib import Path
 from typing import Any
 
 from autodiff import topological_order
-from examples.moons import SEED, make_moons, sgd_step, svm_loss
+from examples.moons import SEED, make_moons, moons_program, program_step, sgd_step, svm_loss
 from scalar import Value
 from scalar.nn import MLP
 
 CHAIN = 200_000
 ROOT = Path(__file__).resolve().parents[1]  # workers run `-m bench.scalar` from here
-ROWS = [("adjoint", "on"), ("adjoint", "off"), ("micrograd", "on"), ("micrograd", "off")]
-"""(engine, garbage collector) of each row of the table; "off" means off during each step."""
+ROWS = [
+    ("adjoint", "on"),
+    ("adjoint", "off"),
+    ("program", "on"),
+    ("micrograd", "on"),
+    ("micrograd", "off"),
+]
+"""(engine, garbage collector) of each row of the table; "off" means off during each step.
+"program" is adjoint's scalar engine through the adjoint program of the step's graph."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=7, help="timed steps per worker process")
     parser.add_argument("--rounds", type=int, default=3, help="worker processes per row")
     parser.add_argument(
-        "--worker", choices=["adjoint", "micrograd"], help="time this engine alone, print JSON"
+        "--worker",
+        choices=["adjoint", "program", "micrograd"],
+        help="time this engine alone, print JSON",
     )
     parser.add_argument("--gc", choices=["on", "off"], default="on", help="with --worker")
     args = parser.parse_args(argv)
@@ -59,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def worker(engine: str, collector: str, steps: int) -> dict[str, Any]:
-    """Time `steps` steps of the moons demo with `engine`, after one untimed warm-up step.
+    """Time `steps` steps of the moons demo with `engine` ("adjoint", "program" or "micrograd"),
+    after one untimed warm-up step. For "program", writing out the program comes first, timed
+    apart (`build_cpu`, `build_wall` seconds; `lines` of source).
 
     With `collector` "off", each timed step runs with gc.disable() and the garbage of the step
     before is collected just before it, untimed. Returns the first step's loss (to check that
@@ -69,14 +83,31 @@ def worker(engine: str, collector: str, steps: int) -> dict[str, Any]:
     value, mlp, version, source = _engine(engine)
     Xs, ys = _moons()
     model = _model(mlp)
-    first_loss = sgd_step(model, Xs, ys, 0.1, value)[0]
+    build: dict[str, float] = {}
+    if engine == "program":
+        # Write out the program of the first step's graph (timed apart), then every step calls it.
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        prog = moons_program(model, Xs, ys)
+        build = {"build_cpu": time.process_time() - cpu_start}
+        build["build_wall"] = time.perf_counter() - wall_start
+        build["lines"] = len(prog.line_steps)
+        parameters = model.parameters()
+
+        def step() -> float:
+            return program_step(prog, parameters, 0.1)
+    else:
+
+        def step() -> float:
+            return sgd_step(model, Xs, ys, 0.1, value)[0]
+
+    first_loss = step()
     cpu, wall = [], []
     for _ in range(steps):
         if collector == "off":
             gc.collect()
             gc.disable()
         cpu_start, wall_start = time.process_time(), time.perf_counter()
-        sgd_step(model, Xs, ys, 0.1, value)
+        step()
         cpu.append(time.process_time() - cpu_start)
         wall.append(time.perf_counter() - wall_start)
         gc.enable()
@@ -88,6 +119,7 @@ def worker(engine: str, collector: str, steps: int) -> dict[str, Any]:
         "first_loss": first_loss,
         "cpu": cpu,
         "wall": wall,
+        **build,
     }
 
 
@@ -103,7 +135,7 @@ def run_worker(engine: str, collector: str, steps: int) -> dict[str, Any]:
 
 
 def bench_step(steps: int, rounds: int) -> None:
-    rows = [row for row in ROWS if row[0] == "adjoint" or _has_micrograd()]
+    rows = [row for row in ROWS if row[0] != "micrograd" or _has_micrograd()]
     if len(rows) < len(ROWS):
         print("micrograd is not installed (pip install micrograd): timing adjoint alone")
     loss, _ = svm_loss(_model(MLP), *_moons())
@@ -129,19 +161,22 @@ def print_table(runs: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
     """The table of CPU and wall time per step, and adjoint's speed-ups against the targets."""
     cpu = {row: statistics.median(_seconds(row_runs, "cpu")) for row, row_runs in runs.items()}
     ours = cpu[("adjoint", "on")]
+    program = cpu.get(("program", "on"))
     print(
         f"\n{'engine':<31}{'CPU ms/step':>12}{'processes':>12}{'wall ms':>10}"
-        f"{'adjoint faster by':>19}"
+        f"{'adjoint faster by':>19}" + ("" if program is None else f"{'program faster by':>19}")
     )
     for (engine, collector), row_runs in runs.items():
         mode = "(gc disabled)" if collector == "off" else "(as shipped)"
-        label = " ".join(filter(None, [engine, row_runs[0]["version"], mode]))
+        name = "adjoint program" if engine == "program" else engine
+        label = " ".join(filter(None, [name, row_runs[0]["version"], mode]))
         each = [statistics.median(run["cpu"]) * 1e3 for run in row_runs]
         wall = statistics.median(_seconds(row_runs, "wall"))
         speed_up = cpu[(engine, collector)] / ours
         print(
             f"{label:<31}{cpu[(engine, collector)] * 1e3:>12.1f}"
-            f"{f'{min(each):.0f}–{max(each):.0f}':>12}{wall * 1e3:>10.1f}{speed_up:>18.2f}×"
+            f"{_range(each):>12}{wall * 1e3:>10.1f}{speed_up:>18.2f}×"
+            + ("" if program is None else f"{cpu[(engine, collector)] / program:>18.1f}×")
         )
     if ("micrograd", "off") in runs:
         print(
@@ -149,6 +184,17 @@ def print_table(runs: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
             f"{cpu[('micrograd', 'on')] / ours:.2f}× than micrograd as shipped (target ≥ 7×)\n"
             f"and by {cpu[('micrograd', 'off')] / ours:.2f}× than micrograd with gc disabled "
             "(target > 1×)."
+        )
+    if program is not None and ("micrograd", "off") in runs:
+        builds = [run["build_cpu"] for run in runs[("program", "on")]]
+        print(
+            "Through the adjoint program, a step is faster by "
+            f"{cpu[('micrograd', 'on')] / program:.0f}× than micrograd as shipped (target ≥ 100×)\n"
+            f"and by {cpu[('micrograd', 'off')] / program:.1f}× than micrograd with gc disabled "
+            "(target ≥ 15×).\n"
+            f"Writing out the program ({runs[('program', 'on')][0]['lines']:,} lines) took "
+            f"{statistics.median(builds):.2f} s of CPU time\n(median of {len(builds)} processes, "
+            f"{min(builds):.2f}–{max(builds):.2f}; target ≤ 3 s)."
         )
     losses = {run["first_loss"] for row_runs in runs.values() for run in row_runs}
     same = "identical in every process" if len(losses) == 1 else "DIFFERENT"
@@ -196,7 +242,7 @@ def bench_chain() -> None:
 
 def _engine(name: str) -> tuple[type, type, str, str]:
     """The Value and MLP classes of engine `name`, its version and the file of its Value."""
-    if name == "adjoint":
+    if name in ("adjoint", "program"):
         import scalar.value
 
         return Value, MLP, "", scalar.value.__file__
@@ -206,6 +252,14 @@ def _engine(name: str) -> tuple[type, type, str, str]:
     from micrograd.nn import MLP as MicrogradMLP
 
     return micrograd.engine.Value, MicrogradMLP, version("micrograd"), micrograd.engine.__file__
+
+
+def _range(milliseconds: list[float]) -> str:
+    return (
+        f"{min(milliseconds):.0f}–{max(milliseconds):.0f}"
+        if min(milliseconds) >= 10
+        else (f"{min(milliseconds):.1f}–{max(milliseconds):.1f}")
+    )
 
 
 def _seconds(runs: list[dict[str, Any]], clock: str) -> list[float]:

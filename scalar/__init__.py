@@ -19,6 +19,7 @@ from scalar import nn
 from scalar.dual import Dual, jvp
 from scalar.operators import as_number
 from scalar.primitives import PRIMITIVES, JavaScript, Primitive, PythonSource
+from scalar.program import program
 from scalar.register import primitive
 from scalar.value import Value
 
@@ -48,4 +49,5 @@ __all__ = [
     "nn",
     "numeric_grad",
     "primitive",
+    "program",
 ]

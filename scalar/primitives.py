@@ -16,7 +16,11 @@ Conventions:
 - `check(*args)`, when present, raises before anything is computed if the arguments are outside
   the domain, with a message naming the op and the values (never a bare "math domain error");
 - `js` holds the same three rules as JavaScript expressions over the names in `args` (and `out`):
-  the value, the array of local derivatives, and a check that gives an error message or null.
+  the value, the array of local derivatives, and a check that gives an error message or null;
+- `source` holds the value and the local derivatives as Python expressions over the same names,
+  for the adjoint program (`scalar.program`), which writes them out line by line. Each computes
+  exactly what the callables compute, the same operations in the same order, so a program's
+  numbers equal `backward()`'s bit for bit; a test checks that at many points.
 """
 
 from __future__ import annotations
@@ -158,7 +162,7 @@ _AB = ("a", "b")
 _X = ("x",)
 
 # The rows below are the whole of the calculus in this engine: value, then local derivatives,
-# then the same two rules (and the domain check) in JavaScript.
+# then the same two rules (and the domain check) in JavaScript, then the two rules in Python source.
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p
     for p in (
@@ -168,6 +172,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda a, b, out: _ONE_ONE,
             check=None,
             js=JavaScript("a + b", "[1, 1]"),
+            source=PythonSource("a + b", ("1.0", "1.0")),
             doc="f(a, b) = a + b;  ∂f/∂a = 1, ∂f/∂b = 1",
         ),
         Primitive(
@@ -176,6 +181,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda a, b, out: _ONE_MINUS_ONE,
             check=None,
             js=JavaScript("a - b", "[1, -1]"),
+            source=PythonSource("a - b", ("1.0", "-1.0")),
             doc="f(a, b) = a − b;  ∂f/∂a = 1, ∂f/∂b = −1",
         ),
         Primitive(
@@ -184,6 +190,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda a, b, out: (b, a),
             check=None,
             js=JavaScript("a * b", "[b, a]"),
+            source=PythonSource("a * b", ("b", "a")),
             doc="f(a, b) = a·b;  ∂f/∂a = b, ∂f/∂b = a",
         ),
         Primitive(
@@ -196,6 +203,7 @@ PRIMITIVES: dict[str, Primitive] = {
                 "[1 / b, -out / b]",
                 "b === 0 ? `/: division by zero in ${a} / ${b}` : null",
             ),
+            source=PythonSource("a / b", ("1.0 / b", "-out / b")),
             doc="f(a, b) = a / b;  ∂f/∂a = 1/b, ∂f/∂b = −a/b² (= −f/b)",
         ),
         Primitive(
@@ -204,6 +212,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: _MINUS_ONE,
             check=None,
             js=JavaScript("-x", "[-1]"),
+            source=PythonSource("-x", ("-1.0",)),
             doc="f(x) = −x;  f′(x) = −1",
         ),
         Primitive(
@@ -219,6 +228,13 @@ PRIMITIVES: dict[str, Primitive] = {
                 "`**: ${x} ** ${n} is not a real number (a negative base needs an integer "
                 "exponent)` : null",
             ),
+            source=PythonSource(
+                "x ** n",
+                (
+                    "0.0 if n == 0 else (0.0 if n > 1 else 1.0 if n == 1 else math.inf) if x == 0 "
+                    "else n * out / x",
+                ),
+            ),
             doc="f(x) = xⁿ for a number n;  f′(x) = n·xⁿ⁻¹",
         ),
         Primitive(
@@ -231,6 +247,7 @@ PRIMITIVES: dict[str, Primitive] = {
                 "[b * out / a, out * Math.log(a)]",
                 "a <= 0 ? `**: ${a} ** ${b} with a Value exponent needs a base > 0` : null",
             ),
+            source=PythonSource("a ** b", ("b * out / a", "out * math.log(a)")),
             doc="f(a, b) = aᵇ for a > 0;  ∂f/∂a = b·aᵇ⁻¹, ∂f/∂b = aᵇ·ln a",
         ),
         Primitive(
@@ -239,6 +256,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: (out,),
             check=None,
             js=JavaScript("Math.exp(x)", "[out]"),
+            source=PythonSource("math.exp(x)", ("out",)),
             doc="f(x) = eˣ;  f′(x) = eˣ (= f)",
         ),
         Primitive(
@@ -251,6 +269,7 @@ PRIMITIVES: dict[str, Primitive] = {
                 "[1 / x]",
                 "x <= 0 ? `log: log(${x}) is undefined; log needs an argument > 0` : null",
             ),
+            source=PythonSource("math.log(x)", ("1.0 / x",)),
             doc="f(x) = ln x for x > 0;  f′(x) = 1/x",
         ),
         Primitive(
@@ -259,6 +278,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: (math.cos(x),),
             check=None,
             js=JavaScript("Math.sin(x)", "[Math.cos(x)]"),
+            source=PythonSource("math.sin(x)", ("math.cos(x)",)),
             doc="f(x) = sin x;  f′(x) = cos x",
         ),
         Primitive(
@@ -267,6 +287,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: (-math.sin(x),),
             check=None,
             js=JavaScript("Math.cos(x)", "[-Math.sin(x)]"),
+            source=PythonSource("math.cos(x)", ("-math.sin(x)",)),
             doc="f(x) = cos x;  f′(x) = −sin x",
         ),
         Primitive(
@@ -275,6 +296,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: (1.0 - out * out,),
             check=None,
             js=JavaScript("Math.tanh(x)", "[1 - out * out]"),
+            source=PythonSource("math.tanh(x)", ("1.0 - out * out",)),
             doc="f(x) = tanh x;  f′(x) = 1 − tanh² x (= 1 − f²)",
         ),
         Primitive(
@@ -286,6 +308,10 @@ PRIMITIVES: dict[str, Primitive] = {
                 "x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))",
                 "[out * (1 - out)]",
             ),
+            source=PythonSource(
+                "1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))",
+                ("out * (1.0 - out)",),
+            ),
             doc="f(x) = σ(x) = 1/(1 + e⁻ˣ);  f′(x) = σ(x)·(1 − σ(x)) (= f·(1 − f))",
         ),
         Primitive(
@@ -294,6 +320,7 @@ PRIMITIVES: dict[str, Primitive] = {
             local_derivatives=lambda x, out: _ONE if x > 0 else _ZERO,
             check=None,
             js=JavaScript("x > 0 ? x : 0", "[x > 0 ? 1 : 0]"),
+            source=PythonSource("x if x > 0 else 0.0", ("1.0 if x > 0 else 0.0",)),
             doc="f(x) = max(0, x);  f′(x) = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)",
         ),
         Primitive(
@@ -307,6 +334,7 @@ PRIMITIVES: dict[str, Primitive] = {
                 "x < 0 ? `sqrt: sqrt(${x}) is not a real number; sqrt needs an argument >= 0` "
                 ": null",
             ),
+            source=PythonSource("math.sqrt(x)", ("0.5 / out if out else math.inf",)),
             doc="f(x) = √x for x ≥ 0;  f′(x) = 1/(2√x) (= 1/(2f); +∞ at 0)",
         ),
     )

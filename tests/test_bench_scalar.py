@@ -44,3 +44,28 @@ def test_the_table_divides_medians_and_flags_different_first_losses(
     assert "faster by 7.50× than micrograd as shipped" in out
     assert "by 0.90× than micrograd with gc disabled" in out
     assert "1.25, 1.5 (DIFFERENT)" in out
+
+
+def test_the_program_row_gets_its_own_column_and_targets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    program = _run(0.004, 1.5) | {"build_cpu": 1.5, "build_wall": 2.0, "lines": 1234}
+    runs = {
+        ("adjoint", "on"): [_run(0.1, 1.5)],
+        ("program", "on"): [program, program | {"build_cpu": 2.5}],
+        ("micrograd", "on"): [_run(0.8, 1.5)],
+        ("micrograd", "off"): [_run(0.08, 1.5)],
+    }
+    bench.print_table(runs)
+    out = capsys.readouterr().out
+    assert "program faster by" in out and "adjoint program (as shipped)" in out
+    assert "faster by 200× than micrograd as shipped" in out
+    assert "by 20.0× than micrograd with gc disabled" in out
+    assert "(1,234 lines) took 2.00 s of CPU time" in out and "1.50–2.50" in out
+
+
+def test_a_program_worker_reports_the_build_and_starts_from_the_same_loss() -> None:
+    report = bench.run_worker("program", "on", steps=1)
+    assert report["engine"] == "program" and len(report["cpu"]) == 1
+    assert report["build_cpu"] > 0 and report["lines"] > 65_818
+    assert report["first_loss"] == sgd_step(bench._model(MLP), *bench._moons(), 0.1)[0]
