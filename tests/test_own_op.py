@@ -19,7 +19,7 @@ from selenium.common.exceptions import JavascriptException
 import scalar
 import viz
 from autodiff import topological_order
-from scalar import PRIMITIVES, Dual, JavaScript, PythonSource, Value, jvp, numeric_grad
+from scalar import PRIMITIVES, Dual, JavaScript, PythonSource, Value, jvp, numeric_grad, program
 from scalar.operators import Arithmetic
 
 # --- the ops, written as a reader of micrograd's lecture writes them -----------------------------
@@ -290,9 +290,6 @@ def test_forward_mode_refuses_a_closure_op_naming_it(micrograd_ops: None) -> Non
 
 
 def test_the_program_refuses_a_closure_graph_naming_the_op(micrograd_ops: None) -> None:
-    program = getattr(scalar, "program", None)
-    if program is None:
-        pytest.skip("scalar.program is not in this checkout")
     x = Value(0.5, label="x")
     out = x.hypot(x) * x
     with pytest.raises((TypeError, ValueError), match="hypot"):
@@ -483,9 +480,6 @@ def test_a_registered_ops_mistakes_name_it(table: None) -> None:
 
 
 def test_the_program_uses_a_registered_primitives_source(table: None) -> None:
-    program = getattr(scalar, "program", None)
-    if program is None:
-        pytest.skip("scalar.program is not in this checkout")
     add_softplus(source=SOFTPLUS_SOURCE)
     x, y = Value(0.5, label="x"), Value(2.0, label="y")
     out = x.softplus() * y  # type: ignore[attr-defined]
@@ -495,9 +489,6 @@ def test_the_program_uses_a_registered_primitives_source(table: None) -> None:
 
 
 def test_the_program_refuses_a_registered_primitive_without_source(table: None) -> None:
-    program = getattr(scalar, "program", None)
-    if program is None:
-        pytest.skip("scalar.program is not in this checkout")
     add_softplus()
     x = Value(0.5, label="x")
     with pytest.raises((TypeError, ValueError), match="softplus"):
