@@ -11,7 +11,8 @@ a graph dies by reference counting the moment its root is dropped.
 micrograd's way of adding an op still works: `Value(data, (x,), "exp")` makes a node whose
 `_backward` closure the caller assigns. Such a *closure node* has `primitive` None although it has
 inputs, and its local derivatives are unknown (None): the reverse pass learns its partial
-adjoints by running the closure (see `vjp`). `docs/adding-an-op.md` shows both ways.
+adjoints by running the closure (see `vjp`). Its closure refers back to it, as in micrograd, so
+it is the one kind of node left to the cyclic collector. `docs/adding-an-op.md` shows both ways.
 """
 
 from __future__ import annotations
@@ -242,7 +243,8 @@ class Value(Arithmetic):
 
     @property
     def inputs(self) -> tuple[Value, ...]:
-        """The input nodes in argument order, duplicates kept (`a + a` has two edges)."""
+        """The input nodes in argument order, duplicates kept (`a + a` has two edges); a
+        closure node's are distinct, as micrograd's `_prev` is a set."""
         x, y = self._x, self._y
         if y is not None:
             return (x, y)  # type: ignore[return-value]  # y set means x set
@@ -273,8 +275,8 @@ class Value(Arithmetic):
     def _run_closure(self, adjoint: float) -> tuple[float, ...]:
         """A closure node's partial adjoints: what its closure adds to each input's grad when
         this node's grad is `adjoint`. The closure writes into the inputs' `grad` (it holds the
-        nodes themselves), so it runs against scratch grads of 0.0 that are read back, and every
-        grad it touches, this node's included, is put back as it was, even if the closure fails.
+        nodes themselves), so it runs against scratch grads of 0.0 that are read back; then the
+        inputs' grads and this node's are put back as they were, even if the closure fails.
         """
         assert self._closure is not None  # only closure nodes come here
         inputs, closure = self._closure
