@@ -32,8 +32,8 @@ def record_line(source: str, name: str) -> str:
 # The reverse pass visits the Baydin graph in this order; each step sends these partial adjoints.
 ORDER = ["v5", "v3", "v4", "v2", "x2", "v1", "x1"]
 SENT = {
-    "v5": ["sends 1 × 1 = 1", "sends 1 × (-1) = -1"],
-    "v3": ["sends -1 × 0.2837 = -0.2837"],
+    "v5": ["sends 1 × 1 = 1", "sends 1 × (−1) = −1"],
+    "v3": ["sends −1 × 0.2837 = −0.2837"],
     "v4": ["sends 1 × 1 = 1", "sends 1 × 1 = 1"],
     "v2": ["sends 1 × 5 = 5", "sends 1 × 2 = 2"],
     "x2": [],
@@ -75,8 +75,8 @@ def test_frame_highlights_current_node_and_greys_nodes_not_reached() -> None:
         line = record_line(frame, name)
         assert PENDING_FILL not in line and CURRENT_FILL not in line
     # a node not reached yet shows what it has collected so far, not its final grad
-    assert "grad ? (so far 5)" in record_line(frame, "x1")
-    assert "grad ? (so far 1.716)" in record_line(frame, "x2")
+    assert "grad — (so far 5)" in record_line(frame, "x1")  # as the page writes it
+    assert "grad — (so far 1.716)" in record_line(frame, "x2")
     assert "grad 1" in record_line(frame, "v4")
     assert "being processed" in frame and "not reached yet" in frame
 
@@ -91,14 +91,14 @@ def test_node_step_shows_adjoint_in_local_derivatives_and_partial_adjoints_out()
     g = baydin()
     g["v5"].backward()
     source = viz.node_step(g["v2"], root=g["v5"]).source
-    assert "one backward step at v2 = x1 * x2" in source
+    assert "one backward step at v2 = x1 × x2" in source
     assert "v̄ = 1 arrives at v2" in source
     assert "∂v2/∂x1 = 5" in source and "sends 1 × 5 = 5" in source
     assert "∂v2/∂x2 = 2" in source and "sends 1 × 2 = 2" in source
     assert source.count(" -> ") == 3  # adjoint in, one partial adjoint out per input
 
     sine = viz.node_step(g["v3"]).source
-    assert "∂v3/∂x2 = 0.2837" in sine and "sends -1 × 0.2837 = -0.2837" in sine
+    assert "∂v3/∂x2 = 0.2837" in sine and "sends −1 × 0.2837 = −0.2837" in sine
 
 
 def test_node_step_of_a_plus_a_sends_two_partial_adjoints_to_one_input() -> None:
@@ -123,7 +123,7 @@ def test_node_step_of_a_leaf_and_of_a_constant_input() -> None:
 
 def test_current_node_shows_its_adjoint_as_the_sum_of_what_it_received() -> None:
     frames = [f.source for f in viz.backward_frame_graphs(baydin()["v5"])]
-    assert "grad -0.2837 + 2 = 1.716" in record_line(frames[4], "x2")  # x2 feeds * and sin
+    assert "grad −0.2837 + 2 = 1.716" in record_line(frames[4], "x2")  # x2 feeds * and sin
     assert "grad 5 + 0.5 = 5.5" in record_line(frames[6], "x1")  # x1 feeds * and ln
     assert "+" not in record_line(frames[3], "v2")  # one consumer: nothing to add up
 

@@ -109,7 +109,9 @@ def build(
     """The page of a recorded pass: `program` is the adjoint program shown beside the table, or
     the one-line note the pane shows instead."""
     title = title or page_title(scene)
-    seeds = [] if scene.tensor else [n.id for n in scene.order if not n.inputs and n.requires_grad]
+    # a forward sweep may start from any input, the learner's own (those with fields) first
+    leaves = [n.id for n in scene.order if not n.inputs and n.requires_grad]
+    seeds = [] if scene.tensor else fields + [i for i in leaves if i not in fields]
     trace = trace_data(scene, steps, title, fields=fields, seeds=seeds)
     trace["order_note"] = order_note(scene, steps)
     svg = page_svg(scene, steps, rankdir)

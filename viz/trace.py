@@ -57,13 +57,30 @@ def names(root: Any, first: int | None = None) -> dict[int, str]:
 
 def row_names(root: Any, first: int | None = None) -> dict[int, str]:
     """The name each row of a table starts with: the node's name, and Baydin's index beside it
-    where the name is not that index (`x1 (v₋₁)`, `n (v₄)`, but `v3`), by node id."""
+    where the name is not that index (`x1 (v₋₁)`, `n (v₄)`, but `v3`), by node id.
+
+    Without `first`, the numbering is Baydin's (inputs v₁₋ₙ … v₀) unless the labels follow
+    another: a graph labelled v1, v2, … from its input on is numbered from v₁ (`first=1`).
+    """
     name = node_names(root)
+    if first is None:
+        first = labels_numbering(root, name)
     out = {}
     for node_id, k in baydin_indices(root, first).items():
         same = name[node_id] == v_name(k) and k >= 0
         out[node_id] = name[node_id] if same else f"{name[node_id]} ({subscript(k)})"
     return out
+
+
+def labels_numbering(root: Any, name: dict[int, str]) -> int | None:
+    """The first index (None for Baydin's, 1 or 0) whose numbering matches more of the graph's
+    names vₖ; Baydin's where none matches more."""
+
+    def matches(first: int | None) -> int:
+        index = baydin_indices(root, first)
+        return sum(1 for node_id, k in index.items() if name[node_id] == v_name(k))
+
+    return max((None, 1, 0), key=matches)  # max keeps the first of equals: Baydin's
 
 
 def primal_line(node: Any, row: str, name: dict[int, str], values: Sequence[float]) -> str:
