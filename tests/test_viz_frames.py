@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_helpers import arithmetic_lines, right_at_the_digits_shown
 
 import viz
 from scalar.value import Value
@@ -140,3 +141,16 @@ def test_node_step_refuses_a_node_outside_root_graph() -> None:
     g["v5"].backward()
     with pytest.raises(ValueError, match="not part of the graph"):
         viz.node_step(Value(1.0), root=g["v5"])
+
+
+def test_every_product_and_sum_in_the_pictures_is_right_at_the_digits_shown() -> None:
+    a, b, c = Value(1.5, label="a"), Value(2.0, label="b"), Value(0.3, label="c")
+    f = (a * b + c).tanh() ** 2  # saturating: small adjoints, where fixed digits go wrong
+    sources = [frame.source for frame in viz.backward_frame_graphs(f)]
+    sources.append(viz.draw(f).source)
+    sources.append(viz.draw(f, tangents={a: 1.0}).source)
+    sources += [viz.node_step(node, root=f).source for node in (f, f.inputs[0], a)]
+    lines = [line for source in sources for line in arithmetic_lines(source)]
+    assert len(lines) > 40
+    for line in lines:
+        assert right_at_the_digits_shown(line), line

@@ -8,8 +8,10 @@ Pages are saved to disk and opened from file://. Tests that change the window pu
 
 from __future__ import annotations
 
+import html
 import math
 import random
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -499,3 +501,46 @@ def test_the_page_formats_numbers_as_the_python_spec(
     for (a, b), (prod, tot) in zip(pairs, got, strict=True):
         assert tuple(prod) == numbers.product(a, b, a * b), (a, b)
         assert tuple(tot) == numbers.total([a, b], a + b), (a, b)
+
+
+# --- the PNG frames and the page say the same things ----------------------------------------------
+
+
+def frame_texts(source: str, order: list[Any]) -> tuple[dict[int, str], list[list[str]]]:
+    """From a frame's DOT text: each record's last field (grad) by node id, and the lines of each
+    argument edge in the order drawn."""
+    grads = {}
+    for index, fields in re.findall(r'^\tn(\d+) \[label="(.*?)"', source, flags=re.M):
+        parts = fields.split(" | ")
+        if len(parts) == 3:
+            grads[order[int(index)].id] = parts[2]
+    edges = []
+    for label in re.findall(r"^\tn\d+ -> n\d+op \[label=<(<table.*?</table>)>", source, flags=re.M):
+        (cell,) = re.findall(r"<td>(.*?)</td>", label)
+        edges.append([html.unescape(re.sub(r"<[^>]+>", "", line)) for line in cell.split("<br/>")])
+    return grads, edges
+
+
+@pytest.mark.parametrize("name", ["baydin", "saturating"])
+def test_the_png_frames_and_the_page_say_the_same_things(
+    browser: Browser, pages: dict[str, tuple[Path, Any]], name: str
+) -> None:
+    path, root = pages[name]
+    order = Scene.build(root, max_nodes=500).order
+    frames = [frame.source for frame in viz.backward_frame_graphs(root)]
+    browser.open(path)
+    for k, source in enumerate(frames, start=1):
+        browser.js(f"window.adjoint.go({k})")
+        grads, edges = frame_texts(source, order)
+        shown = browser.js(
+            "return Object.fromEntries([...document.querySelectorAll('g.value')]"
+            ".filter(g => g.querySelector('text.f-grad'))"
+            ".map(g => [g.id.slice(5), g.querySelector('text.f-grad').textContent]))"
+        )
+        assert {int(i): text for i, text in shown.items()} == grads, k
+        lines = browser.js(
+            "return arguments[0].map(id => [...document.getElementById(id).querySelectorAll("
+            "'text')].map(t => t.textContent).filter(t => t))",
+            [f"edge-{i.id}-{n.id}-{m}" for n in order for m, i in enumerate(n.inputs)],
+        )
+        assert lines == edges, k

@@ -180,8 +180,8 @@ def program_for(scene: Scene) -> Program | str:
         if scene.tensor:
             from vector import program
         else:
-            from scalar import program  # type: ignore[attr-defined,no-redef]
-        return program(scene.root, program_inputs(scene))  # type: ignore[no-any-return]
+            from scalar import program
+        return program(scene.root, program_inputs(scene))
     except Exception as exc:  # the page must never fail for want of its program
         reason = re.sub(
             r"\s*\([^()]*[/\\][^()]*\)", "", str(exc).splitlines()[0] if str(exc) else ""
