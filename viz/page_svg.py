@@ -15,13 +15,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from viz.draw import adds_text, local_line, scalar_fields, sends_text, tensor_fields
-from viz.frames import FRAME_LEGEND, grad_sum_text
+from viz.frames import grad_sum_text
 from viz.labels import TEMPLATES, edge_text, fill
 from viz.numbers import number
 from viz.page_data import summary
 from viz.passes import arrivals, running_sum
 from viz.render import image_bytes
-from viz.roles import add_legend
 from viz.scene import Attrs, Fields, Scene, argument_prefix, emit, new_graph, role_style
 from viz.tangents import forward_tangents
 
@@ -149,8 +148,7 @@ def page_graph(layout: Layout) -> graphviz.Digraph:
         op_style=lambda node: {"id": f"op-{node.id}", "class": "op"},
         rankdir=layout.rankdir,
     )
-    add_legend(graph, FRAME_LEGEND)
-    return graph
+    return graph  # the page shows the legend as HTML above the drawing, which keeps it narrow
 
 
 def text_classes(layout: Layout) -> dict[str, list[str]]:

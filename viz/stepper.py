@@ -189,6 +189,18 @@ def program_for(scene: Scene) -> Program | str:
         return f"No adjoint program for this graph ({type(exc).__name__}: {reason})."
 
 
+def legend_html() -> str:
+    """The legend of the drawing, as a line of HTML: a swatch per role, then the colours of the
+    node being processed and of the nodes not reached yet (those of `viz.roles`)."""
+    swatches = [(role.value, f"background: {FILL[role]}") for role in Role]
+    swatches += [
+        ("being processed", f"background: {CURRENT_FILL}; border: 2px solid {CURRENT_LINE}"),
+        ("not reached yet", f"background: {PENDING_FILL}; color: {PENDING_TEXT}"),
+    ]
+    items = "".join(f'<span style="{style}">{html.escape(text)}</span>' for text, style in swatches)
+    return f'<div class="legend" aria-label="legend">{items}</div>'
+
+
 def program_html(program: Program | str) -> str:
     """`<pre id="adjoint-program">`: one element per line, with `data-step` = the step of the
     reverse pass whose work the line is (0: the header and the forward sweep)."""
@@ -310,6 +322,7 @@ def page_html(title: str, trace: dict[str, Any], svg: str, program: str) -> str:
     parts = {
         "<!-- adjoint:title -->": html.escape(title),
         "/* adjoint:css */": css_colours() + page_file("stepper.css"),
+        "<!-- adjoint:legend -->": legend_html(),
         "<!-- adjoint:svg -->": svg,
         "<!-- adjoint:program -->": program,
         "<!-- adjoint:trace -->": script_json(trace),

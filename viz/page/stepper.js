@@ -227,10 +227,12 @@
     const aside = document.querySelector("aside");
     const stacked = getComputedStyle(document.querySelector("main")).gridTemplateColumns.split(" ").length < 2;
     const top = pane.getBoundingClientRect().top + window.scrollY;
+    const below = document.querySelector("footer").getBoundingClientRect().height + 24;
     const height = stacked ? Math.max(260, window.innerHeight * 0.6)
-      : Math.max(260, window.innerHeight - top - 34);
+      : Math.max(260, window.innerHeight - top - below);
     pane.style.height = `${height}px`;
-    aside.style.height = stacked ? "" : `${height}px`;
+    const legend = pane.getBoundingClientRect().top - document.querySelector(".drawing").getBoundingClientRect().top;
+    aside.style.height = stacked ? "" : `${height + legend}px`;
   }
 
   /** The whole graph in view. */
