@@ -1,6 +1,6 @@
 """The recorded pass as the stepper page's data: the `#adjoint-trace` JSON.
 
-DESIGN of the page's automation interface: `{"nodes": [{"id", "name", "op", "value", "grad",
+The page's automation interface: `{"nodes": [{"id", "name", "op", "value", "grad",
 "inputs"}], "steps": [{"node", "adjoint", "edges": [{"input", "local", "partial"}]}]}`, plus what
 the page needs to draw without working anything out twice:
 

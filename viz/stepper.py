@@ -6,8 +6,9 @@ writes the recorded pass into it as JSON (`viz.page_data`), and the page's own J
 for each step, fills the evaluation-trace table beside it, lights the lines of the adjoint
 program that do the step's work, and, for scalar graphs, recomputes the forward and reverse pass
 in the browser when an input changes. Nothing is fetched: the file opens from disk, offline, in
-any current browser. This module makes the page; the automation interface (`#adjoint-trace`,
-`data-step`, SVG ids, `window.adjoint`) is described with the project's docs.
+any current browser. This module makes the page; docs/design.md ("viz.stepper") describes it,
+including the page's automation interface (`#adjoint-trace`, `data-step`, SVG ids,
+`window.adjoint`), and docs/stepper.md how to use it.
 """
 
 from __future__ import annotations

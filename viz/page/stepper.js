@@ -985,7 +985,7 @@
     });
   }
 
-  // --- the automation interface -------------------------------------------------------------
+  // --- the automation interface (docs/design.md) -----------------------------------------------
 
   const asObject = (map) => Object.fromEntries([...map].map(([id, v]) => [String(id), v]));
   const api = {
@@ -995,7 +995,7 @@
     values: () => asObject(model.value),
     grads: () => asObject(gradsAt(position.reverse)),
     setInput: (id, x) => setInput(id, x),
-    // beyond the contract: the forward view, the recorded steps as the page now has them, names
+    // beyond docs/design.md: the forward view, the recorded steps as the page has them, names
     mode: () => mode,
     setMode: (next, input) => setMode(next, input),
     tangents: () => (TENSOR ? {} : asObject(tangentsFor(seed))),
