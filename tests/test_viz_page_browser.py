@@ -235,6 +235,18 @@ def test_zoom_and_pan_change_the_view_and_fit_brings_the_graph_back(
     assert inside
     browser.driver.find_element(By.ID, "zoom-fit").click()
     assert browser.js(view) == whole and graph_in_view(browser)
+    # two fingers moving apart zoom in, as on a phone
+    browser.js(
+        "const p = document.getElementById('graph');"
+        "const r = p.getBoundingClientRect(), y = r.top + r.height / 2, x = r.left + r.width / 2;"
+        "const at = (type, id, dx) => (type === 'pointerdown' ? p : window).dispatchEvent("
+        "  new PointerEvent(type, {pointerId: id, clientX: x + dx, clientY: y, button: 0,"
+        "  bubbles: true}));"
+        "at('pointerdown', 1, -20); at('pointerdown', 2, 20);"
+        "at('pointermove', 2, 60); at('pointerup', 1, -20); at('pointerup', 2, 60);"
+    )
+    pinched = browser.js(view)
+    assert float(pinched.split()[2]) == pytest.approx(float(whole.split()[2]) / 2)
 
 
 def test_the_current_rows_are_scrolled_into_view_on_a_50_node_page(

@@ -265,12 +265,35 @@
       event.preventDefault();
       zoom(event.deltaY < 0 ? 1.15 : 1 / 1.15, drawingPoint(event.clientX, event.clientY));
     }, { passive: false });
+    // One pointer drags the view; two (fingers on a phone) pinch it.
+    const pointers = new Map();
     let drag = null;
+    let pinch = null;
+    const spread = () => {
+      const [a, b] = [...pointers.values()];
+      return { d: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+    };
     pane.addEventListener("pointerdown", (event) => {
+      suppressClick = false;
       if (event.button !== 0 || event.target.closest(".zoom")) return;
-      drag = { x: event.clientX, y: event.clientY, view: { ...view }, moved: false };
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pointers.size === 2) {
+        drag = null;
+        pinch = { ...spread(), view: { ...view } };
+      } else {
+        drag = { x: event.clientX, y: event.clientY, view: { ...view }, moved: false };
+      }
     });
     window.addEventListener("pointermove", (event) => {
+      if (!pointers.has(event.pointerId)) return;
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && pointers.size === 2) {
+        const now = spread();
+        setView(pinch.view);
+        zoom(now.d / Math.max(1, pinch.d), drawingPoint(pinch.x, pinch.y));
+        suppressClick = true;
+        return;
+      }
       if (!drag) return;
       const dx = event.clientX - drag.x;
       const dy = event.clientY - drag.y;
@@ -280,11 +303,15 @@
       const scale = Math.max(drag.view.w / pane.clientWidth, drag.view.h / pane.clientHeight);
       setView({ ...drag.view, x: drag.view.x - dx * scale, y: drag.view.y - dy * scale });
     });
-    window.addEventListener("pointerup", () => {
+    const release = (event) => {
+      pointers.delete(event.pointerId);
       if (drag && drag.moved) suppressClick = true;
+      if (pointers.size < 2) pinch = null;
       drag = null;
       pane.classList.remove("panning");
-    });
+    };
+    window.addEventListener("pointerup", release);
+    window.addEventListener("pointercancel", release);
   }
   let suppressClick = false;
 
