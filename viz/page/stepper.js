@@ -25,7 +25,7 @@
 
   // --- words and numbers --------------------------------------------------------------------
 
-  const { number, factor, product, total, MINUS } = NUMBERS;
+  const { number, factor, product, total } = NUMBERS;
   const num = (v) => (typeof v === "string" ? Number(v) : v); // JSON has no inf or nan
   /** A template of viz.labels.TEMPLATES with its {fields} filled in (Python's str.format). */
   const fillT = (name, fields) => T[name].replace(/\{(\w+)\}/g, (_, k) => fields[k]);
@@ -325,15 +325,17 @@
     if (c) setView({ ...view, x: c.x - view.w / 2, y: c.y - view.h / 2 });
   }
 
-  /** Scroll the box `box` (not the page) so that `el` is in it. */
+  /** Scroll the box `box` (not the page) so that `el` is in it, in its middle. */
   function scrollInto(box, el) {
     if (!box || !el) return;
     const r = el.getBoundingClientRect();
     const b = box.getBoundingClientRect();
     const head = box.querySelector("thead");
     const top = b.top + (head ? head.getBoundingClientRect().height : 0);
-    if (r.top < top) box.scrollTop -= top - r.top + 4;
-    else if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom + 4, r.top - top - 4);
+    if (r.top >= top && r.bottom <= b.bottom) return;
+    // to the middle of the box, or to its top when it is taller than the box
+    const room = b.bottom - top;
+    box.scrollTop += r.height > room ? r.top - top - 4 : (r.top + r.bottom) / 2 - (top + b.bottom) / 2;
   }
 
   /** Write `text` into a text element, squeezing it into its room if it became too long. */
@@ -641,10 +643,10 @@
   function programLines(s, input) {
     if (!s) return [];
     const lines = programLineElements.filter((el) => el.dataset.step === String(s));
-    const code = lines.map((el) => el.textContent).filter((t) => t.trim() && !t.trim().startsWith("#"));
+    const code = lines.map((el) => el.textContent.trim()).filter((t) => t && !t.startsWith("#"));
     if (input === undefined) return code;
     const target = `${identifier(name(input))}_bar`;
-    const mine = code.filter((t) => new RegExp(`^\\s*${target}\\s*\\+?=`).test(t));
+    const mine = code.filter((t) => new RegExp(`^${target}\\s*\\+?=`).test(t));
     return mine.length ? mine : code;
   }
 
