@@ -26,8 +26,8 @@ from typing import Any
 from autodiff import Step, topological_order
 from autodiff.names import baydin_indices, node_names, v_name
 from viz.labels import INFIX_ARITHMETIC, bar, dot, expression, subscript
-from viz.numbers import factor as number_factor
-from viz.numbers import honest_digits, number, product, total
+from viz.numbers import DIGITS, honest_digits, number, product, total
+from viz.numbers import factor as factor
 from viz.passes import arrivals
 from viz.tangents import forward_tangents
 
@@ -99,7 +99,7 @@ def numeric_args(node: Any, values: Sequence[float], digits: int) -> list[str]:
     `ln (−1)`)."""
     plain_first = is_arithmetic(node)
     return [
-        number(v, digits) if k == 0 and plain_first else number_factor(v, digits)
+        number(v, digits) if k == 0 and plain_first else factor(v, digits)
         for k, v in enumerate(values)
     ]
 
@@ -113,7 +113,7 @@ def primal_digits(node: Any, values: Sequence[float]) -> tuple[int, int]:
     """The digits of a primal line: honest for `a + b`, `a − b`, `a × b`, `a / b`."""
     op = str(node.op)
     if not is_arithmetic(node):
-        return honest_digits([], 0.0, lambda v: 0.0)
+        return DIGITS, DIGITS
     arithmetic = {
         "+": lambda v: v[0] + v[1],
         "-": lambda v: v[0] - v[1],
@@ -161,7 +161,7 @@ def tangent_sum(terms: list[tuple[Any, float]], t: Mapping[int, float], result: 
     if not operands:
         return number(result)
     p, q = honest_digits(operands, result, combine)
-    products = [f"{number_factor(d, p)} × {number_factor(t[i.id], p)}" for i, d in terms]
+    products = [f"{factor(d, p)} × {factor(t[i.id], p)}" for i, d in terms]
     return f"{' + '.join(products)} = {number(result, q)}"
 
 
