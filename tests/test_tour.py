@@ -45,7 +45,7 @@ def test_the_tour_runs_top_to_bottom_from_another_folder(tmp_path: Path) -> None
     assert text(cells[-1]).split() == [sys.executable, str(tmp_path)]
     printed = "\n".join(text(c) for c in cells)
     assert "BLAS threads: [1]" in printed  # pinned as `python -m vector.train` pins them
-    assert "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5" in printed  # Table 3
+    assert "x̄1 = x̄1→v1 + x̄1→v2 = 0.5 + 5 = 5.5" in printed  # Table 3
     assert "their sum is v2.grad = 6.437" in printed
     assert "a got 12 too much" in printed  # why a topological order, examples/topo_order.py
     assert "f: R^300 → R^1, a loss (n = 300, k = 1)" in printed  # examples/modes.py's costs
