@@ -10,6 +10,7 @@ from vector.device import Device, cpu, default_device
 from vector.forward import jacobian_fwd, jacobian_rev, jvp
 from vector.init import ones, ones_like, zeros, zeros_like
 from vector.modes import no_grad
+from vector.program import program
 from vector.ops import *  # noqa: F403  (needle exposes every op at the top level)
 from vector.ops import __all__ as _op_names
 
@@ -33,6 +34,7 @@ __all__ = [
     "ones_like",
     "ops",
     "optim",
+    "program",
     "zeros",
     "zeros_like",
     *_op_names,

@@ -1,0 +1,565 @@
+"""The adjoint program of a tensor graph: `backward()` written out as one numpy function.
+
+    prog = vector.program(loss, inputs=[X, W1, W2, Y])
+    print(prog)                                  # def loss_grad(X, W1, W2, Y): ...
+    loss_value, (gX, gW1, gW2, gY) = prog(X_batch, W1_array, W2_array, Y_batch)
+
+How it is written. `root.backward(trace=True)` is run once, recording its gradient graph (as
+`backward()` always does unless told not to): every step of the reverse pass hands each input of
+a node a partial adjoint, a Tensor built by the op's `gradient` rule from Tensor ops, and the pass
+adds a node's partial adjoints up with `+`. The program is the forward graph and that gradient
+graph written out node by node, each node as its op's own numpy source (`op.source`, beside
+`compute` in `vector/ops/`): the same primitives on the same operands, so the same numbers,
+bit for bit. Writing it, each line is run once on the recorded values and compared with the
+engine's; a source form that disagrees with its `compute` is an error, not a wrong program.
+
+How it reads. The forward sweep gives every node a line (`v1 = X @ W1`); the reverse sweep
+follows the steps of the pass, a comment quoting the forward line above the lines of its step. A
+node's adjoint is `name_bar`; its first partial adjoint is assigned, a later one added with `+=`.
+A gradient node used once is written inside the line that uses it (`v1_bar = v2_bar * (v1 > 0)`),
+one used more often gets a line of its own (`t1 = ...`). Every line ends with the shape and dtype
+of its result.
+
+`line_steps` gives each line its step of `root.backward(trace=True)`: 0 for the header and the
+forward sweep, k for the lines of step k (1-based; the seed belongs to step 1, the return line to
+the last step, the helper functions after the function to 0).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff.names import identifiers, node_names
+from autodiff.program import Program
+from autodiff.topo import topological_order
+
+__all__ = ["Operand", "literal", "program"]
+
+
+class Operand(str):
+    """The source text of an op's operand, with the shape and dtype its value has.
+
+    An op's `source(*operands)` returns its compute as a numpy expression over these texts; the
+    shape and dtype are there for ops whose text depends on them (`a.T` only for 2-D arrays).
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def __new__(cls, text: str, shape: tuple[int, ...], dtype: np.dtype) -> Operand:
+        self = super().__new__(cls, text)
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        return self
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+def literal(value: Any) -> str:
+    """`value` (a number an op keeps as a parameter) as Python source giving it back exactly.
+
+    Python numbers print as themselves (`0.5`, `-1`); numpy numbers keep their type
+    (`np.float32(0.5)`), since numpy promotes with them differently.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, np.generic):
+        name = np.dtype(type(value)).name
+        inner = literal(value.item())
+        return f"np.{name}({inner})"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
+def program(root: Any, inputs: Sequence[Any], *, name: str | None = None) -> Program:
+    """The adjoint program of `root` (a one-element Tensor) as a function of `inputs`.
+
+    Every Tensor leaf of `root`'s graph must be one of `inputs` (a leaf made from a Python
+    number, such as the 2 of `2 / x`, is written as a literal). Calling the program with arrays of
+    the inputs' shapes and dtypes returns `(value, grads)`: root's value and d(root)/d(input) for
+    each input, None for an input that does not require grad. The numbers are `backward()`'s.
+    """
+    return _Writer(root, list(inputs), name).program()
+
+
+# --------------------------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"\b_(\d+)\b")
+
+
+def _atomic(text: str) -> bool:
+    """True when `text` can stand as an operand without parentheses (a name, call, attribute)."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    if isinstance(tree, ast.Constant):
+        return not (isinstance(tree.value, (int, float)) and tree.value < 0)
+    return isinstance(tree, (ast.Name, ast.Attribute, ast.Call, ast.Subscript))
+
+
+def _paren(text: str) -> str:
+    return text if _atomic(text) else f"({text})"
+
+
+def _shape_dtype(value: np.ndarray) -> str:
+    return f"{tuple(value.shape)} {value.dtype}"
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
+def _describe(node: Any, names: dict[int, str]) -> str:
+    label = getattr(node, "label", "") or names.get(node.id, "")
+    return f"{label} (shape {tuple(node.realize_cached_data().shape)})"
+
+
+class _Writer:
+    """Writes one program: the forward sweep, then the reverse sweep step by step."""
+
+    def __init__(self, root: Any, inputs: list[Any], name: str | None) -> None:
+        self.root = root
+        self.inputs = inputs
+        self.name = name
+        self.lines: list[tuple[str, int]] = []  # (line, step)
+        self.helpers: dict[str, Callable[..., Any]] = {}
+        self.values: dict[int, np.ndarray] = {}  # the program's own value of every named node
+        self.env: dict[str, Any] = {"np": np}
+
+    # ------------------------------------------------------------------------------ checking
+    def _check_graph(self) -> None:
+        root, inputs = self.root, self.inputs
+        if not hasattr(root, "op") or not hasattr(root, "realize_cached_data"):
+            raise TypeError(f"program: root must be a Tensor, got {type(root).__name__}")
+        value = root.realize_cached_data()
+        if value.size != 1:
+            raise ValueError(
+                f"program: root must have one element (a loss), got shape {value.shape}; "
+                "sum it or pick an element first"
+            )
+        if not root.requires_grad:
+            raise ValueError(
+                "program: root does not require grad (it was built from tensors that need no "
+                "gradient, or under no_grad), so there is nothing to differentiate"
+            )
+        self.forward = topological_order((root,))
+        self.names = node_names(root)
+        in_graph = {n.id for n in self.forward}
+        seen: set[int] = set()
+        for k, x in enumerate(inputs):
+            if not hasattr(x, "op") or not hasattr(x, "realize_cached_data"):
+                raise TypeError(
+                    f"program: input {k} must be a Tensor (a leaf of root's graph), got "
+                    f"{type(x).__name__}"
+                )
+            if x.id not in in_graph:
+                raise ValueError(
+                    f"program: input {k}, {_describe(x, self.names)}, is not in root's graph"
+                )
+            if x.op is not None:
+                raise ValueError(
+                    f"program: input {k}, {_describe(x, self.names)}, is the result of "
+                    f"{x.op}, not a leaf; pass the leaves it was computed from"
+                )
+            if x.id in seen:
+                raise ValueError(f"program: input {_describe(x, self.names)} is given twice")
+            seen.add(x.id)
+        self.literals: dict[int, str] = {}
+        for node in self.forward:
+            if node.op is not None or node.id in seen:
+                continue
+            data = node.realize_cached_data()
+            if data.ndim == 0 and not node.requires_grad and not getattr(node, "label", ""):
+                number = literal(data.item())
+                self.literals[node.id] = f"np.asarray({number}, dtype=np.{data.dtype})"
+                continue
+            raise ValueError(
+                f"program: the leaf {_describe(node, self.names)} of root's graph is not among "
+                "the inputs; every Tensor leaf must be an input (the result of ops on tensors "
+                "that need no gradient is a leaf too: pass it, or what it was computed from)"
+            )
+
+    # ------------------------------------------------------------------------ the reverse pass
+    def _record_pass(self) -> None:
+        """Run backward(trace=True) once, keeping the structure of its gradient graph, and put
+        every node's `.grad` back as it was."""
+        root = self.root
+        saved = [(n, n.grad) for n in self.forward]
+        value = root.realize_cached_data()
+        seed = type(root)(np.ones(value.shape, dtype=value.dtype), requires_grad=False)
+        try:
+            steps = root.backward(seed, create_graph=True, trace=True)
+        finally:
+            for node, grad in saved:
+                node.grad = grad
+        assert steps is not None
+        self.seed, self.steps = seed, steps
+        # The structure first: reading a value computes a deferred node, and a computed node
+        # that needs no gradient forgets its op (vector/deferred.py).
+        forward_ids = {n.id for n in self.forward}
+        self.structure: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        self.nodes: dict[int, Any] = {}
+        stack = [s.adjoint for s in steps] + [e.partial_adjoint for s in steps for e in s.partials]
+        while stack:
+            node = stack.pop()
+            if node is None or node.id in forward_ids or node.id in self.nodes:
+                continue
+            self.nodes[node.id] = node
+            self.structure[node.id] = (node.op, tuple(node.inputs))
+            stack.extend(node.inputs)
+        self.engine = {i: n.realize_cached_data() for i, n in self.nodes.items()}
+        for node in self.forward:
+            self.engine[node.id] = node.realize_cached_data()
+
+    # ----------------------------------------------------------------------------- sources
+    def _op_source(self, op: Any, operands: Sequence[str], values: Sequence[np.ndarray]) -> str:
+        source = getattr(op, "source", None)
+        if source is None:
+            raise TypeError(f"program: the op {op} has no source form to write it with")
+        for helper in getattr(op, "helpers", ()):
+            self.helpers.setdefault(helper.__name__, helper)
+            self.env.setdefault(helper.__name__, helper)
+        ops = [Operand(t, v.shape, v.dtype) for t, v in zip(operands, values, strict=True)]
+        return source(*ops)
+
+    def _template(self, op: Any, operands: Sequence[Any]) -> str:
+        """`op`'s source with `_k` standing for operand k (shapes and dtypes as recorded)."""
+        values = [self.engine[x.id] if x.id in self.engine else self.values[x.id] for x in operands]
+        return self._op_source(op, [f"_{k}" for k in range(len(values))], values)
+
+    def _evaluate(
+        self, node_id: int, op: Any, operands: Sequence[Any], describe: str
+    ) -> tuple[str, np.ndarray]:
+        """The template of `op` over `operands` (nodes whose values are known), run on those
+        values and matched to the engine's value of node `node_id`: (template, value)."""
+        values = [self.values[x.id] for x in operands]
+        template = self._template(op, operands)
+        scope = dict(self.env)
+        scope.update({f"_{k}": v for k, v in enumerate(values)})
+        value = eval(template, scope)  # (an op's own source text)
+        expected = self.engine[node_id]
+        if type(value) is not np.ndarray:  # a reduction gives a numpy scalar; the engine an array
+            template, value = f"np.asarray({template})", np.asarray(value)
+        if value.dtype != expected.dtype:  # a deferred gradient is kept in its node's dtype
+            template = f"{_paren(template)}.astype(np.{expected.dtype})"
+            value = value.astype(expected.dtype)
+        if not _same(value, expected):
+            raise RuntimeError(
+                f"program: the source {template!r} of {describe} gives values other than the "
+                f"engine's ({_shape_dtype(value)} vs {_shape_dtype(expected)}); the op's source "
+                "form does not match its compute"
+            )
+        return template, value
+
+    @staticmethod
+    def _fill(template: str, texts: Sequence[str]) -> str:
+        return _PLACEHOLDER.sub(lambda m: _paren(texts[int(m.group(1))]), template)
+
+    # ------------------------------------------------------------------------------ writing
+    def program(self) -> Program:
+        self._check_graph()
+        self._record_pass()
+        forward, steps = self.forward, self.steps
+        # Names: the forward nodes', their adjoints' (name_bar) and the function's.
+        reserved = ("np",)
+        idents = identifiers(self.names, reserved)
+        self.name_of: dict[int, str] = dict(idents)
+        taken = set(idents.values())
+        bar: dict[int, str] = {}
+        for node in forward:
+            if node.requires_grad:
+                candidate, k = f"{idents[node.id]}_bar", 1
+                while candidate in taken:
+                    k += 1
+                    candidate = f"{idents[node.id]}_bar{k}"
+                taken.add(candidate)
+                bar[node.id] = candidate
+        fname = self.name or f"{idents[self.root.id]}_grad"
+        if fname in taken:
+            fname += "_program"
+        taken.add(fname)
+        self.taken = taken
+        self.temps = 0
+
+        params = [self.name_of[x.id] for x in self.inputs]
+        self.lines.append((f"def {fname}({', '.join(params)}):", 0))
+        self.lines.append(("    # forward sweep", 0))
+        for x in self.inputs:
+            self.values[x.id] = self.engine[x.id]
+        quoted: dict[int, str] = {}
+        for node in forward:
+            if node.id in self.literals:
+                self.values[node.id] = eval(self.literals[node.id], {"np": np})
+                self.name_of[node.id] = self.literals[node.id]
+                continue
+            if node.op is None:
+                continue
+            template, value = self._evaluate(node.id, node.op, node.inputs, f"{node.op}")
+            text = f"{self.name_of[node.id]} = " + self._fill(
+                template, [self.name_of[x.id] for x in node.inputs]
+            )
+            quoted[node.id] = text
+            self.values[node.id] = value
+            self.lines.append((f"    {text}  # {_shape_dtype(value)}", 0))
+
+        # Uses of every gradient node: by the gradient nodes, by the steps (as out_grad), and
+        # by the return line.
+        self.uses: dict[int, int] = {}
+        for op_inputs in self.structure.values():
+            for x in op_inputs[1]:
+                self.uses[x.id] = self.uses.get(x.id, 0) + 1
+        partials: dict[int, list[Any]] = {}
+        for step in steps:
+            for edge in step.partials:
+                if edge.partial_adjoint is not None:
+                    partials.setdefault(edge.input.id, []).append(edge.partial_adjoint)
+        final = {s.node.id: s.adjoint for s in steps}
+        for x in self.inputs:
+            if x.requires_grad:
+                if x.id not in final:
+                    raise ValueError(
+                        f"program: input {_describe(x, self.names)} requires grad but no "
+                        "gradient reaches it from root"
+                    )
+                adjoint = final[x.id]
+                self.uses[adjoint.id] = self.uses.get(adjoint.id, 0) + 1
+        # The chain of sums the pass built for each node: s1 = p1, s_j = s_(j-1) + p_j.
+        chains: dict[int, list[Any]] = {}
+        for node_id, ps in partials.items():
+            chain = [final[node_id]]
+            for _ in range(len(ps) - 1):
+                s = chain[-1]
+                op, ins = self.structure.get(s.id, (None, ()))
+                if type(op).__name__ != "EWiseAdd" or len(ins) != 2:
+                    raise RuntimeError("program: the reverse pass summed adjoints unexpectedly")
+                chain.append(ins[0])
+            chain.reverse()
+            if chain[0] is not ps[0] and chain[0].id != ps[0].id:
+                raise RuntimeError("program: the reverse pass summed adjoints unexpectedly")
+            chains[node_id] = chain
+
+        self.lines.append(("    # reverse sweep", 1))
+        self.name_of[self.seed.id] = bar[self.root.id]
+        self.values[self.seed.id] = self.engine[self.seed.id]
+        shape = self.values[self.seed.id].shape
+        dtype = self.values[self.seed.id].dtype
+        self.lines.append(
+            (
+                f"    {bar[self.root.id]} = np.ones({shape}, dtype=np.{dtype})  # {shape} {dtype}",
+                1,
+            )
+        )
+        count: dict[int, int] = {}
+        for k, step in enumerate(steps, start=1):
+            self.step = k
+            self.step_op = step.node
+            node = step.node
+            if node.op is None:
+                continue
+            self.lines.append((f"    # {quoted[node.id]}", k))
+            for edge in step.partials:
+                p = edge.partial_adjoint
+                if p is None:
+                    continue
+                x = edge.input
+                j = count.get(x.id, 0)
+                count[x.id] = j + 1
+                chain = chains[x.id]
+                xbar = bar[x.id]
+                if j == 0:
+                    self._assign_first(p, xbar, only=len(chain) == 1)
+                else:
+                    self._accumulate(chain[j - 1], chain[j], p, xbar)
+
+        grads = []
+        for x in self.inputs:
+            if not x.requires_grad:
+                grads.append("None")
+            else:
+                grads.append(self.name_of[final[x.id].id])
+        listed = ", ".join(grads) + ("," if len(grads) == 1 else "")
+        self.lines.append((f"    return {self.name_of[self.root.id]}, ({listed})", len(steps)))
+        if self.helpers:
+            self.lines.append(("", 0))
+            self.lines.append(("", 0))
+            self.lines.append(("# The functions the program calls (each is its op's compute).", 0))
+            for helper in self.helpers.values():
+                for line in inspect.getsource(helper).rstrip().splitlines():
+                    self.lines.append((line, 0))
+                self.lines.append(("", 0))
+                self.lines.append(("", 0))
+            while self.lines[-1][0] == "":
+                self.lines.pop()
+        source = "\n".join(line for line, _ in self.lines) + "\n"
+        checks = [
+            (self.name_of[x.id], self.engine[x.id].shape, self.engine[x.id].dtype)
+            for x in self.inputs
+        ]
+        return Program(
+            fname,
+            params,
+            source,
+            [s for _, s in self.lines],
+            imports=("import numpy as np",),
+            check=_argument_check(fname, checks),
+            doc=f"{fname}: the adjoint program of {self.name_of[self.root.id]}, written out by "
+            "adjoint (value and gradients, numpy only).",
+        )
+
+    # -------------------------------------------------------------------- the reverse lines
+    def _line(self, text: str, value: np.ndarray) -> None:
+        self.lines.append((f"    {text}  # {_shape_dtype(value)}", self.step))
+
+    def _temp(self) -> str:
+        while True:
+            self.temps += 1
+            name = f"t{self.temps}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def _text(self, node: Any) -> str:
+        """The text of `node` as an operand: its name, or its expression when used only once
+        (writing the lines of the nodes it needs first)."""
+        if node.id in self.name_of:
+            return self.name_of[node.id]
+        expr = self._expression(node)
+        if self.uses.get(node.id, 0) <= 1:
+            return expr
+        name = self._temp()
+        self._line(f"{name} = {expr}", self.values[node.id])
+        self.name_of[node.id] = name
+        return name
+
+    def _expression(self, node: Any) -> str:
+        """`node`'s own expression over its operands' texts; computes and keeps its value."""
+        op, ins = self.structure.get(node.id, (None, ()))
+        if op is None:
+            return self._constant(node)
+        template = self._template(op, ins)
+        texts: list[str] = []
+        for k, x in enumerate(ins):
+            # An operand written twice in the template is computed once, into a name.
+            if len(re.findall(rf"\b_{k}\b", template)) > 1 and x.id not in self.name_of:
+                self.uses[x.id] = max(self.uses.get(x.id, 0), 2)
+            texts.append(self._text(x))
+        where = f"{op} (in the gradient of step {self.step})"
+        template, value = self._evaluate(node.id, op, ins, where)
+        self.values[node.id] = value
+        return self._fill(template, texts)
+
+    def _constant(self, node: Any) -> str:
+        """A constant of the gradient graph (a leaf its op's gradient made from the forward
+        values, such as relu's mask), written as the expression that op says gives it."""
+        expected = self.engine[node.id]
+        op = self.step_op.op
+        make = getattr(op, "gradient_constants", None)
+        if make is not None:
+            values = [self.values[x.id] for x in self.step_op.inputs]
+            names = [self.name_of[x.id] for x in self.step_op.inputs]
+            holes = [Operand(f"_{k}", v.shape, v.dtype) for k, v in enumerate(values)]
+            for template in make(*holes):
+                scope = dict(self.env)
+                scope.update({f"_{k}": v for k, v in enumerate(values)})
+                value = np.asarray(eval(template, scope))
+                if _same(value, expected):
+                    self.values[node.id] = value
+                    return self._fill(template, names)
+        if expected.ndim == 0:
+            self.values[node.id] = expected
+            return f"np.asarray({literal(expected.item())}, dtype=np.{expected.dtype})"
+        raise RuntimeError(
+            f"program: the gradient of {op} made a constant of shape {expected.shape} that "
+            "none of its source forms gives"
+        )
+
+    def _assign_first(self, p: Any, xbar: str, only: bool) -> None:
+        """`x_bar = ...` for x's first partial adjoint p (`only`: x receives no other)."""
+        if p.id in self.name_of:  # it has a name already: the seed, another adjoint, a temp
+            self._line(f"{xbar} = {self.name_of[p.id]}", self.values[p.id])
+            if only and p.id in self.nodes:
+                self.name_of[p.id] = xbar
+            return
+        if not only and self.uses.get(p.id, 0) > 1:
+            # x_bar will be added to, but p is needed elsewhere too: p keeps a name of its own.
+            name = self._text(p)
+            self._line(f"{xbar} = {name}", self.values[p.id])
+            return
+        expr = self._expression(p)
+        self.name_of[p.id] = xbar
+        self._line(f"{xbar} = {expr}", self.values[p.id])
+
+    def _accumulate(self, before: Any, total: Any, p: Any, xbar: str) -> None:
+        """`x_bar += p` (x's j-th partial adjoint), in place when nothing else holds x_bar's
+        array; otherwise `x_bar = x_bar + p`."""
+        text = self._text(p)
+        add = self.structure[total.id][0]
+        _, value = self._evaluate(total.id, add, (before, p), "a sum of adjoints")
+        old = self.values[before.id]
+        op = self.structure.get(before.id, (None, ()))[0]
+        in_place = (
+            self.name_of.get(before.id) == xbar
+            and self.uses.get(before.id, 0) == 1
+            and op is not None
+            and not getattr(op, "gives_view", False)
+            and old.dtype == value.dtype
+            and old.shape == value.shape
+            and old.base is None
+            and old.flags.writeable
+            and not any(
+                v is not old and np.may_share_memory(v, old)
+                for i, v in self.values.items()
+                if i != before.id
+            )
+        )
+        if in_place:
+            self._line(f"{xbar} += {text}", value)
+        else:
+            self._line(f"{xbar} = {xbar} + {_paren(text)}", value)
+        self.values[total.id] = value
+        self.name_of[total.id] = xbar
+
+
+def _argument_check(
+    fname: str, expected: list[tuple[str, tuple[int, ...], np.dtype]]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The engine's check of a call: each argument a numpy array of its input's shape and
+    dtype (a Tensor gives its values)."""
+
+    def check(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        out = list(args)
+        for k, (arg, (name, shape, dtype)) in enumerate(zip(args, expected, strict=True)):
+            if type(arg) is not np.ndarray:
+                if hasattr(arg, "realize_cached_data"):
+                    arg = out[k] = arg.realize_cached_data()
+                else:
+                    raise TypeError(
+                        f"{fname}: input {name} must be a numpy array of shape {shape} and "
+                        f"dtype {dtype}, got {type(arg).__name__}"
+                    )
+            if arg.shape != shape:
+                raise ValueError(
+                    f"{fname}: input {name} must have shape {shape}, got {arg.shape}; the "
+                    "program is written for the shapes it was recorded with (record another "
+                    "for these, or use vector.compile, which keeps one per shape)"
+                )
+            if arg.dtype != dtype:
+                raise TypeError(
+                    f"{fname}: input {name} must have dtype {dtype}, got {arg.dtype}; convert "
+                    "it, or record a program for this dtype"
+                )
+        return tuple(out)
+
+    return check
