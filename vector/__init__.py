@@ -6,19 +6,21 @@
 
 from vector import autograd, data, init, models, nn, ops, optim
 from vector.autograd import Tensor, TensorOp, find_topo_sort
+from vector.compile import compile
 from vector.device import Device, cpu, default_device
 from vector.forward import jacobian_fwd, jacobian_rev, jvp
 from vector.init import ones, ones_like, zeros, zeros_like
 from vector.modes import no_grad
-from vector.program import program
 from vector.ops import *  # noqa: F403  (needle exposes every op at the top level)
 from vector.ops import __all__ as _op_names
+from vector.program import program
 
 __all__ = [
     "Device",
     "Tensor",
     "TensorOp",
     "autograd",
+    "compile",
     "cpu",
     "data",
     "default_device",

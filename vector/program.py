@@ -81,15 +81,21 @@ def literal(value: Any) -> str:
     return repr(value)
 
 
-def program(root: Any, inputs: Sequence[Any], *, name: str | None = None) -> Program:
+def program(
+    root: Any, inputs: Sequence[Any], *, name: str | None = None, outputs: Sequence[Any] = ()
+) -> Program:
     """The adjoint program of `root` (a one-element Tensor) as a function of `inputs`.
 
     Every Tensor leaf of `root`'s graph must be one of `inputs` (a leaf made from a Python
     number, such as the 2 of `2 / x`, is written as a literal). Calling the program with arrays of
     the inputs' shapes and dtypes returns `(value, grads)`: root's value and d(root)/d(input) for
     each input, None for an input that does not require grad. The numbers are `backward()`'s.
+
+    `name` names the function (default: root's name and `_grad`). `outputs`, nodes of root's
+    graph (such as the logits of a loss), are returned too, as a third item: `(value, grads,
+    output_values)`.
     """
-    return _Writer(root, list(inputs), name).program()
+    return _Writer(root, list(inputs), name, list(outputs)).program()
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,10 +135,11 @@ def _describe(node: Any, names: dict[int, str]) -> str:
 class _Writer:
     """Writes one program: the forward sweep, then the reverse sweep step by step."""
 
-    def __init__(self, root: Any, inputs: list[Any], name: str | None) -> None:
+    def __init__(self, root: Any, inputs: list[Any], name: str | None, outputs: list[Any]) -> None:
         self.root = root
         self.inputs = inputs
         self.name = name
+        self.outputs = outputs
         self.lines: list[tuple[str, int]] = []  # (line, step)
         self.helpers: dict[str, Callable[..., Any]] = {}
         self.values: dict[int, np.ndarray] = {}  # the program's own value of every named node
@@ -176,6 +183,9 @@ class _Writer:
             if x.id in seen:
                 raise ValueError(f"program: input {_describe(x, self.names)} is given twice")
             seen.add(x.id)
+        for k, out in enumerate(self.outputs):
+            if getattr(out, "id", None) not in in_graph:
+                raise ValueError(f"program: output {k} is not a node of root's graph")
         self.literals: dict[int, str] = {}
         for node in self.forward:
             if node.op is not None or node.id in seen:
@@ -265,7 +275,17 @@ class _Writer:
 
     @staticmethod
     def _fill(template: str, texts: Sequence[str]) -> str:
-        return _PLACEHOLDER.sub(lambda m: _paren(texts[int(m.group(1))]), template)
+        """`template` with operand k's text for `_k`, in parentheses unless it is atomic or a
+        whole argument of a call (between `(` or `,` and `,` or `)`)."""
+
+        def text(m: re.Match[str]) -> str:
+            t = texts[int(m.group(1))]
+            before = m.string[: m.start()].rstrip()[-1:]
+            after = m.string[m.end() :].lstrip()[:1]
+            whole = before in ("(", ",") and after in (")", ",")
+            return t if whole else _paren(t)
+
+        return _PLACEHOLDER.sub(text, template)
 
     # ------------------------------------------------------------------------------ writing
     def program(self) -> Program:
@@ -365,6 +385,7 @@ class _Writer:
         for k, step in enumerate(steps, start=1):
             self.step = k
             self.step_op = step.node
+            self.renamed: dict[int, str] = {}
             node = step.node
             if node.op is None:
                 continue
@@ -390,7 +411,11 @@ class _Writer:
             else:
                 grads.append(self.name_of[final[x.id].id])
         listed = ", ".join(grads) + ("," if len(grads) == 1 else "")
-        self.lines.append((f"    return {self.name_of[self.root.id]}, ({listed})", len(steps)))
+        returned = f"{self.name_of[self.root.id]}, ({listed})"
+        if self.outputs:
+            extra = [self.name_of[out.id] for out in self.outputs]
+            returned += f", ({', '.join(extra)}{',' if len(extra) == 1 else ''})"
+        self.lines.append((f"    return {returned}", len(steps)))
         if self.helpers:
             self.lines.append(("", 0))
             self.lines.append(("", 0))
@@ -488,8 +513,11 @@ class _Writer:
     def _assign_first(self, p: Any, xbar: str, only: bool) -> None:
         """`x_bar = ...` for x's first partial adjoint p (`only`: x receives no other)."""
         if p.id in self.name_of:  # it has a name already: the seed, another adjoint, a temp
-            self._line(f"{xbar} = {self.name_of[p.id]}", self.values[p.id])
-            if only and p.id in self.nodes:
+            # (the name it had when this step began: `v5_bar = v7_bar`, `v6_bar = v7_bar`)
+            source = self.renamed.get(p.id, self.name_of[p.id])
+            self._line(f"{xbar} = {source}", self.values[p.id])
+            if only and p.id in self.nodes:  # later steps call it by x's name
+                self.renamed.setdefault(p.id, self.name_of[p.id])
                 self.name_of[p.id] = xbar
             return
         if not only and self.uses.get(p.id, 0) > 1:
@@ -544,6 +572,8 @@ def _argument_check(
             if type(arg) is not np.ndarray:
                 if hasattr(arg, "realize_cached_data"):
                     arg = out[k] = arg.realize_cached_data()
+                elif isinstance(arg, np.generic):  # a numpy number: the 0-d array it stands for
+                    arg = out[k] = np.asarray(arg)
                 else:
                     raise TypeError(
                         f"{fname}: input {name} must be a numpy array of shape {shape} and "
