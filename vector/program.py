@@ -144,6 +144,7 @@ class _Writer:
         self.helpers: dict[str, Callable[..., Any]] = {}
         self.values: dict[int, np.ndarray] = {}  # the program's own value of every named node
         self.env: dict[str, Any] = {"np": np}
+        self.renamed: dict[int, str] = {}
 
     # ------------------------------------------------------------------------------ checking
     def _check_graph(self) -> None:
@@ -458,8 +459,8 @@ class _Writer:
     def _text(self, node: Any) -> str:
         """The text of `node` as an operand: its name, or its expression when used only once
         (writing the lines of the nodes it needs first)."""
-        if node.id in self.name_of:
-            return self.name_of[node.id]
+        if node.id in self.name_of:  # (within a step, by the name it had when the step began)
+            return self.renamed.get(node.id, self.name_of[node.id])
         expr = self._expression(node)
         if self.uses.get(node.id, 0) <= 1:
             return expr
