@@ -158,8 +158,8 @@ class Compiled:
             raise CompileError(
                 f"vector.compile: {name} changes tensors made outside it ({watch.assigned}; "
                 "a .data assignment, or BatchNorm1d's running statistics in training mode); a "
-                "replay would skip the change. Put BatchNorm in eval mode (model.eval()), or "
-                "make the change outside the function."
+                "replay would skip the change. Make the change outside the function; models "
+                "with BatchNorm1d train without vector.compile."
             )
         aux: tuple[Any, ...] = ()
         if self.has_aux:
@@ -190,10 +190,11 @@ class Compiled:
             if data.ndim == 0 and not node.requires_grad and not node.label:
                 continue  # a Python number made a Tensor (the 2 of `2 / x`): a literal
             raise CompileError(
-                f"vector.compile: {name} makes a Tensor of shape {data.shape} from numbers "
-                "computed outside the graph (such as Tensor(one_hot(y)) or init.one_hot); a "
-                "replay would reuse this call's values. Make it outside the function and pass "
-                "it as an argument, or compute it with Tensor ops."
+                f"vector.compile: {name} makes a Tensor of shape {data.shape} whose values "
+                "were computed outside the graph (Tensor(...) or init.one_hot of an argument's "
+                "values, or ops on tensors that need no gradient, such as BatchNorm1d's running "
+                "statistics); a replay would reuse this call's values. Pass it as an argument, "
+                "or compute it from the arguments with Tensor ops."
             )
         for node in aux:
             if not isinstance(node, Tensor):
