@@ -444,3 +444,12 @@ def test_python_numbers_stay_literals() -> None:
     text = str(prog)
     assert "v1 = np.asarray(2.0, dtype=np.float64) / x0  # (3,) float64" in text
     assert "x0 ** 2" in text and " * 3  # " in text
+
+
+def test_seed_program_example_agrees(capsys: pytest.CaptureFixture[str]) -> None:
+    from examples import seed_program
+
+    seed_program.main([])
+    shown = capsys.readouterr().out
+    assert "W2_bar = v2.T @ Z_bar" in shown and "∇W2 = Aᵀ·G" in shown
+    assert shown.count("equal, bit for bit") == 2 and "DIFFERENT" not in shown
