@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 import pytest
 from vector_helpers import one_hot
@@ -147,3 +150,49 @@ def test_results_that_are_not_a_loss_are_refused() -> None:
         vector.compile(lambda X: X.sum(), has_aux=True)(X)
     with pytest.raises(TypeError, match="argument 0 of fn must be a numpy array or a Tensor"):
         vector.compile(lambda X: X.sum())([1.0, 2.0])
+
+
+# ------------------------------------------------------------------- python -m vector.train
+def _train(capsys, folder: Path, log: Path, *extra: str) -> tuple[int, str]:
+    from vector import train
+
+    code = train.main(
+        [
+            *("--data-dir", str(folder), "--hidden", "16", "--batch-size", "70"),
+            *("--epochs", "2", "--log", str(log), *extra),
+        ]
+    )
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--model", "two-layer", "--optimizer", "sgd", "--lr", "0.1"),
+        ("--model", "mlp", "--optimizer", "adam", "--lr", "0.01"),
+        ("--model", "mlp", "--optimizer", "sgd", "--momentum", "0.9", "--weight-decay", "0.01"),
+    ],
+    ids=["two-layer-sgd", "mlp-adam", "mlp-momentum"],
+)
+def test_train_compile_gives_the_eager_rows(mnist_dir: Path, tmp_path: Path, capsys, options):
+    """300 images in batches of 70: the last batch (20) gets a program of its own."""
+    rows = {}
+    for mode in ("eager", "compile"):
+        log = tmp_path / f"{mode}.csv"
+        flag = ("--compile",) if mode == "compile" else ()
+        code, err = _train(capsys, mnist_dir, log, *options, *flag)
+        assert code == 0, err
+        with open(log, newline="") as f:
+            rows[mode] = [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(f)]
+    assert len(rows["eager"]) == 2
+    assert rows["compile"] == rows["eager"]
+
+
+def test_train_compile_refuses_mlp_resnet(mnist_dir: Path, tmp_path: Path, capsys) -> None:
+    code, err = _train(
+        capsys, mnist_dir, tmp_path / "log.csv", "--model", "mlp-resnet", "--compile"
+    )
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--compile cannot train mlp-resnet" in err and "Dropout" in err and "BatchNorm1d" in err
+    assert not log.exists()
