@@ -189,9 +189,8 @@ def test_train_compile_gives_the_eager_rows(mnist_dir: Path, tmp_path: Path, cap
 
 
 def test_train_compile_refuses_mlp_resnet(mnist_dir: Path, tmp_path: Path, capsys) -> None:
-    code, err = _train(
-        capsys, mnist_dir, tmp_path / "log.csv", "--model", "mlp-resnet", "--compile"
-    )
+    log = tmp_path / "log.csv"
+    code, err = _train(capsys, mnist_dir, log, "--model", "mlp-resnet", "--compile")
     assert code == 2
     assert err.count("\n") == 1
     assert "--compile cannot train mlp-resnet" in err and "Dropout" in err and "BatchNorm1d" in err
