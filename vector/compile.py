@@ -37,7 +37,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -135,7 +135,7 @@ class Compiled:
             if isinstance(arg, Tensor) and arg.label:
                 t.label = arg.label
         start = next_id()  # every Tensor made from here on has a larger id
-        random_before = np.random.get_state()
+        random_before = _random_state()
         watch = _StateWatch(start)
         previous = sys.getprofile()
         sys.setprofile(watch)
@@ -143,7 +143,7 @@ class Compiled:
             out = self.fn(*tensors)
         finally:
             sys.setprofile(previous)
-        random_after = np.random.get_state()
+        random_after = _random_state()
         if not (
             np.array_equal(random_before[1], random_after[1])
             and random_before[2:] == random_after[2:]
@@ -229,6 +229,11 @@ class _StateWatch:
             if isinstance(target, Tensor) and target.id < self.start and not self.assigned:
                 label = f" {target.label}" if target.label else ""
                 self.assigned = f"the tensor{label} of shape {target.shape}"
+
+
+def _random_state() -> tuple[Any, ...]:
+    """numpy's global generator's state: (name, key array, position, has_gauss, cached)."""
+    return cast(tuple[Any, ...], np.random.get_state(legacy=True))
 
 
 def _parameter_names(fn: Callable[..., Any], n: int) -> list[str]:

@@ -386,7 +386,7 @@ class _Writer:
         for k, step in enumerate(steps, start=1):
             self.step = k
             self.step_op = step.node
-            self.renamed: dict[int, str] = {}
+            self.renamed = {}
             node = step.node
             if node.op is None:
                 continue

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 import numpy as np
 
 import vector
 from vector import Tensor, init, nn, ops, optim
+from vector.compile import Compiled
 from vector.train.loop import NUM_CLASSES, Diverged, Progress
 
 __all__ = ["NOT_COMPILABLE", "compiled_epoch"]
@@ -31,7 +32,7 @@ NOT_COMPILABLE = {
 """The models `--compile` refuses, and why."""
 
 
-_steps: weakref.WeakKeyDictionary[nn.Module, vector.compile.Compiled] = weakref.WeakKeyDictionary()
+_steps: weakref.WeakKeyDictionary[nn.Module, Compiled] = weakref.WeakKeyDictionary()
 """Each model's compiled step, kept from one epoch to the next (its programs with it)."""
 
 
@@ -53,7 +54,7 @@ def compiled_epoch(
             return ops.softmax_loss(logits, Y), logits
 
         step = _steps[model] = vector.compile(loss_of, has_aux=True)
-    total = len(loader) if hasattr(loader, "__len__") else 0
+    total = len(loader) if isinstance(loader, Sized) else 0
     errors = 0
     loss_sum = 0.0
     count = 0
