@@ -292,35 +292,56 @@ class _Writer:
     def program(self) -> Program:
         self._check_graph()
         self._record_pass()
-        forward, steps = self.forward, self.steps
-        # Names: the forward nodes', their adjoints' (name_bar) and the function's.
-        reserved = ("np",)
-        idents = identifiers(self.names, reserved)
+        self._name_nodes()
+        params = [self.name_of[x.id] for x in self.inputs]
+        self.lines.append((f"def {self.fname}({', '.join(params)}):", 0))
+        self._forward_sweep()
+        self._reverse_sweep()
+        self._return_line()
+        self._helper_lines()
+        source = "\n".join(line for line, _ in self.lines) + "\n"
+        checks = [
+            (self.name_of[x.id], self.engine[x.id].shape, self.engine[x.id].dtype)
+            for x in self.inputs
+        ]
+        return Program(
+            self.fname,
+            params,
+            source,
+            [step for _, step in self.lines],
+            imports=("import numpy as np",),
+            check=_argument_check(self.fname, checks),
+            doc=f"{self.fname}: the adjoint program of {self.name_of[self.root.id]}, written "
+            "out by adjoint (its value and gradients, in numpy).",
+        )
+
+    def _name_nodes(self) -> None:
+        """Every forward node's name, its adjoint's (name_bar), and the function's."""
+        idents = identifiers(self.names, ("np",))
         self.name_of: dict[int, str] = dict(idents)
-        taken = set(idents.values())
-        bar: dict[int, str] = {}
-        for node in forward:
+        self.taken = set(idents.values())
+        self.bar: dict[int, str] = {}
+        for node in self.forward:
             if node.requires_grad:
                 candidate, k = f"{idents[node.id]}_bar", 1
-                while candidate in taken:
+                while candidate in self.taken:
                     k += 1
                     candidate = f"{idents[node.id]}_bar{k}"
-                taken.add(candidate)
-                bar[node.id] = candidate
-        fname = self.name or f"{idents[self.root.id]}_grad"
-        if fname in taken:
-            fname += "_program"
-        taken.add(fname)
-        self.taken = taken
+                self.taken.add(candidate)
+                self.bar[node.id] = candidate
+        self.fname = self.name or f"{idents[self.root.id]}_grad"
+        if self.fname in self.taken:
+            self.fname += "_program"
+        self.taken.add(self.fname)
         self.temps = 0
 
-        params = [self.name_of[x.id] for x in self.inputs]
-        self.lines.append((f"def {fname}({', '.join(params)}):", 0))
+    def _forward_sweep(self) -> None:
+        """One line per node, in topological order; `quoted` keeps each for the reverse sweep."""
         self.lines.append(("    # forward sweep", 0))
         for x in self.inputs:
             self.values[x.id] = self.engine[x.id]
-        quoted: dict[int, str] = {}
-        for node in forward:
+        self.quoted: dict[int, str] = {}
+        for node in self.forward:
             if node.id in self.literals:
                 self.values[node.id] = eval(self.literals[node.id], {"np": np})
                 self.name_of[node.id] = self.literals[node.id]
@@ -328,121 +349,98 @@ class _Writer:
             if node.op is None:
                 continue
             template, value = self._evaluate(node.id, node.op, node.inputs, f"{node.op}")
-            text = f"{self.name_of[node.id]} = " + self._fill(
-                template, [self.name_of[x.id] for x in node.inputs]
-            )
-            quoted[node.id] = text
+            texts = [self.name_of[x.id] for x in node.inputs]
+            text = f"{self.name_of[node.id]} = {self._fill(template, texts)}"
+            self.quoted[node.id] = text
             self.values[node.id] = value
             self.lines.append((f"    {text}  # {_shape_dtype(value)}", 0))
 
-        # Uses of every gradient node: by the gradient nodes, by the steps (as out_grad), and
-        # by the return line.
+    def _reverse_sweep(self) -> None:
+        """The seed, then for each step of the pass the lines of its partial adjoints."""
+        steps = self.steps
+        # How often each gradient node is used: by gradient nodes, and by the return line.
         self.uses: dict[int, int] = {}
-        for op_inputs in self.structure.values():
-            for x in op_inputs[1]:
+        for _, inputs in self.structure.values():
+            for x in inputs:
                 self.uses[x.id] = self.uses.get(x.id, 0) + 1
-        partials: dict[int, list[Any]] = {}
-        for step in steps:
-            for edge in step.partials:
-                if edge.partial_adjoint is not None:
-                    partials.setdefault(edge.input.id, []).append(edge.partial_adjoint)
-        final = {s.node.id: s.adjoint for s in steps}
+        self.final = {s.node.id: s.adjoint for s in steps}
         for x in self.inputs:
             if x.requires_grad:
-                if x.id not in final:
+                if x.id not in self.final:
                     raise ValueError(
                         f"program: input {_describe(x, self.names)} requires grad but no "
                         "gradient reaches it from root"
                     )
-                adjoint = final[x.id]
+                adjoint = self.final[x.id]
                 self.uses[adjoint.id] = self.uses.get(adjoint.id, 0) + 1
-        # The chain of sums the pass built for each node: s1 = p1, s_j = s_(j-1) + p_j.
-        chains: dict[int, list[Any]] = {}
-        for node_id, ps in partials.items():
-            chain = [final[node_id]]
-            for _ in range(len(ps) - 1):
-                s = chain[-1]
-                op, ins = self.structure.get(s.id, (None, ()))
-                if type(op).__name__ != "EWiseAdd" or len(ins) != 2:
-                    raise RuntimeError("program: the reverse pass summed adjoints unexpectedly")
-                chain.append(ins[0])
-            chain.reverse()
-            if chain[0] is not ps[0] and chain[0].id != ps[0].id:
-                raise RuntimeError("program: the reverse pass summed adjoints unexpectedly")
-            chains[node_id] = chain
+        chains = self._sums()
 
+        self.step = 1
+        root_bar = self.bar[self.root.id]
+        self.name_of[self.seed.id] = root_bar
+        seed = self.values[self.seed.id] = self.engine[self.seed.id]
         self.lines.append(("    # reverse sweep", 1))
-        self.name_of[self.seed.id] = bar[self.root.id]
-        self.values[self.seed.id] = self.engine[self.seed.id]
-        shape = self.values[self.seed.id].shape
-        dtype = self.values[self.seed.id].dtype
-        self.lines.append(
-            (
-                f"    {bar[self.root.id]} = np.ones({shape}, dtype=np.{dtype})  # {shape} {dtype}",
-                1,
-            )
-        )
-        count: dict[int, int] = {}
+        self._line(f"{root_bar} = np.ones({seed.shape}, dtype=np.{seed.dtype})", seed)
+        received: dict[int, int] = {}
         for k, step in enumerate(steps, start=1):
-            self.step = k
-            self.step_op = step.node
-            self.renamed = {}
-            node = step.node
-            if node.op is None:
-                continue
-            self.lines.append((f"    # {quoted[node.id]}", k))
+            self.step, self.step_node, self.renamed = k, step.node, {}
+            if step.node.op is None:
+                continue  # an input: its adjoint is complete, and it has no inputs to send to
+            self.lines.append((f"    # {self.quoted[step.node.id]}", k))
             for edge in step.partials:
-                p = edge.partial_adjoint
+                p, x = edge.partial_adjoint, edge.input
                 if p is None:
                     continue
-                x = edge.input
-                j = count.get(x.id, 0)
-                count[x.id] = j + 1
+                j = received[x.id] = received.get(x.id, 0) + 1
                 chain = chains[x.id]
-                xbar = bar[x.id]
-                if j == 0:
-                    self._assign_first(p, xbar, only=len(chain) == 1)
+                if j == 1:
+                    self._assign_first(p, self.bar[x.id], only=len(chain) == 1)
                 else:
-                    self._accumulate(chain[j - 1], chain[j], p, xbar)
+                    self._accumulate(chain[j - 2], chain[j - 1], p, self.bar[x.id])
 
-        grads = []
-        for x in self.inputs:
-            if not x.requires_grad:
-                grads.append("None")
-            else:
-                grads.append(self.name_of[final[x.id].id])
-        listed = ", ".join(grads) + ("," if len(grads) == 1 else "")
-        returned = f"{self.name_of[self.root.id]}, ({listed})"
-        if self.outputs:
-            extra = [self.name_of[out.id] for out in self.outputs]
-            returned += f", ({', '.join(extra)}{',' if len(extra) == 1 else ''})"
-        self.lines.append((f"    return {returned}", len(steps)))
-        if self.helpers:
-            self.lines.append(("", 0))
-            self.lines.append(("", 0))
-            self.lines.append(("# The functions the program calls (each is its op's compute).", 0))
-            for helper in self.helpers.values():
-                for line in inspect.getsource(helper).rstrip().splitlines():
-                    self.lines.append((line, 0))
-                self.lines.append(("", 0))
-                self.lines.append(("", 0))
-            while self.lines[-1][0] == "":
-                self.lines.pop()
-        source = "\n".join(line for line, _ in self.lines) + "\n"
-        checks = [
-            (self.name_of[x.id], self.engine[x.id].shape, self.engine[x.id].dtype)
-            for x in self.inputs
+    def _sums(self) -> dict[int, list[Any]]:
+        """For each node, the running sums of its partial adjoints the pass built, read back from
+        its adjoint: s1 = p1, s_j = s_(j-1) + p_j (the last is the adjoint)."""
+        partials: dict[int, list[Any]] = {}
+        for step in self.steps:
+            for edge in step.partials:
+                if edge.partial_adjoint is not None:
+                    partials.setdefault(edge.input.id, []).append(edge.partial_adjoint)
+        chains: dict[int, list[Any]] = {}
+        for node_id, ps in partials.items():
+            chain = [self.final[node_id]]
+            for p in reversed(ps[1:]):
+                op, ins = self.structure.get(chain[-1].id, (None, ()))
+                if type(op).__name__ != "EWiseAdd" or ins[1].id != p.id:
+                    raise RuntimeError(
+                        "program: the reverse pass did not add up partial adjoints as "
+                        "(s + p) in the order it sent them; the program cannot follow it"
+                    )
+                chain.append(ins[0])
+            if chain[-1].id != ps[0].id:
+                raise RuntimeError("program: the first partial adjoint is not where a sum starts")
+            chains[node_id] = chain[::-1]
+        return chains
+
+    def _return_line(self) -> None:
+        grads = [
+            self.name_of[self.final[x.id].id] if x.requires_grad else "None" for x in self.inputs
         ]
-        return Program(
-            fname,
-            params,
-            source,
-            [s for _, s in self.lines],
-            imports=("import numpy as np",),
-            check=_argument_check(fname, checks),
-            doc=f"{fname}: the adjoint program of {self.name_of[self.root.id]}, written out by "
-            "adjoint (value and gradients, numpy only).",
-        )
+        returned = f"{self.name_of[self.root.id]}, ({_listed(grads)})"
+        if self.outputs:
+            returned += f", ({_listed([self.name_of[out.id] for out in self.outputs])})"
+        self.lines.append((f"    return {returned}", len(self.steps)))
+
+    def _helper_lines(self) -> None:
+        """The source of each function the lines call, after the function (step 0)."""
+        if not self.helpers:
+            return
+        self.lines += [("", 0), ("", 0)]
+        self.lines.append(("# The functions the program calls, each its op's compute.", 0))
+        for k, helper in enumerate(self.helpers.values()):
+            if k:
+                self.lines += [("", 0), ("", 0)]
+            self.lines += [(line, 0) for line in inspect.getsource(helper).rstrip().splitlines()]
 
     # -------------------------------------------------------------------- the reverse lines
     def _line(self, text: str, value: np.ndarray) -> None:
@@ -490,11 +488,11 @@ class _Writer:
         """A constant of the gradient graph (a leaf its op's gradient made from the forward
         values, such as relu's mask), written as the expression that op says gives it."""
         expected = self.engine[node.id]
-        op = self.step_op.op
+        op = self.step_node.op
         make = getattr(op, "gradient_constants", None)
         if make is not None:
-            values = [self.values[x.id] for x in self.step_op.inputs]
-            names = [self.name_of[x.id] for x in self.step_op.inputs]
+            values = [self.values[x.id] for x in self.step_node.inputs]
+            names = [self.name_of[x.id] for x in self.step_node.inputs]
             holes = [Operand(f"_{k}", v.shape, v.dtype) for k, v in enumerate(values)]
             for template in make(*holes):
                 scope = dict(self.env)
@@ -559,6 +557,11 @@ class _Writer:
             self._line(f"{xbar} = {xbar} + {_paren(text)}", value)
         self.values[total.id] = value
         self.name_of[total.id] = xbar
+
+
+def _listed(names: list[str]) -> str:
+    """Names as the inside of a tuple: `a, b`, or `a,` for one."""
+    return ", ".join(names) + ("," if len(names) == 1 else "")
 
 
 def _argument_check(
