@@ -6,7 +6,7 @@
 
 from vector import autograd, data, init, models, nn, ops, optim
 from vector.autograd import Tensor, TensorOp, find_topo_sort
-from vector.compile import compile
+from vector.compile import compile  # noqa: F401  (not in __all__: `import *` keeps the builtin)
 from vector.device import Device, cpu, default_device
 from vector.forward import jacobian_fwd, jacobian_rev, jvp
 from vector.init import ones, ones_like, zeros, zeros_like
@@ -20,7 +20,6 @@ __all__ = [
     "Tensor",
     "TensorOp",
     "autograd",
-    "compile",
     "cpu",
     "data",
     "default_device",
