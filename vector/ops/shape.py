@@ -132,7 +132,7 @@ class Transpose(TensorOp):
     def source(self, a: Operand) -> str:
         """`compute` as program text: `a.T` for a matrix."""
         i, j = self._pair(a.ndim, a.shape)
-        if a.ndim == 2:
+        if a.ndim == 2 and i % 2 != j % 2:
             return f"{a}.T"
         return f"np.swapaxes({a}, {i}, {j})"
 
