@@ -20,6 +20,17 @@ A gradient node used once is written inside the line that uses it (`v1_bar = v2_
 one used more often gets a line of its own (`t1 = ...`). Every line ends with the shape and dtype
 of its result.
 
+What an op gives the writer (beside `compute`, in `vector/ops/`):
+- `source(*operands) -> str`: its compute as one numpy expression over the operands' texts
+  (`Operand`: text with the shape and dtype of the value; `f"{a} @ {b}"`, `f"np.exp({a})"`);
+- `helpers`: the functions that expression calls, when one expression is not enough
+  (`vector/program_helpers.py`, or the engine's own, such as `softmax`); their source is copied
+  into the program;
+- `gives_view = True` when its result shares memory with an operand (reshape, transpose,
+  broadcast_to), so that `x_bar += ...` never writes through it;
+- `gradient_constants(*operands)`: the expressions of the constants its `gradient` makes from
+  forward values (relu's mask `a > 0`), tried in turn against the constant's value.
+
 `line_steps` gives each line its step of `root.backward(trace=True)`: 0 for the header and the
 forward sweep, k for the lines of step k (1-based; the seed belongs to step 1, the return line to
 the last step, the helper functions after the function to 0).
