@@ -460,3 +460,9 @@ def test_seed_program_example_agrees(capsys: pytest.CaptureFixture[str]) -> None
     shown = capsys.readouterr().out
     assert "W2_bar = v2.T @ Z_bar" in shown and "∇W2 = Aᵀ·G" in shown
     assert shown.count("equal, bit for bit") == 2 and "DIFFERENT" not in shown
+
+
+def test_program_is_exported_where_needle_code_looks() -> None:
+    from vector.program import program
+
+    assert vector.program is program and vector.autograd.program is program
