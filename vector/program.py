@@ -447,7 +447,7 @@ class _Writer:
         if not self.helpers:
             return
         self.lines += [("", 0), ("", 0)]
-        self.lines.append(("# The functions the program calls, each its op's compute.", 0))
+        self.lines.append(("# The functions it calls, each doing what an op's compute does:", 0))
         for k, helper in enumerate(self.helpers.values()):
             if k:
                 self.lines += [("", 0), ("", 0)]
