@@ -34,6 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from vector.files import atomic_output
 from vector.train.checkpoint import CheckpointError, load_model, save_model
+from vector.train.compiled import NOT_COMPILABLE, compiled_epoch
 from vector.train.loop import MODELS, OPTIMIZERS, Diverged, build_model, build_optimizer, epoch
 
 __all__ = [
@@ -179,6 +180,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("--save", metavar="PATH", help="save the model (.npz) after each epoch")
     add("--load", metavar="PATH", help="start from a model saved by --save")
     add("--log", metavar="PATH", help="write the rows as CSV")
+    add("--compile", action="store_true", help="train through vector.compile's programs")
     args = parser.parse_args(argv)
     if args.model == "mlp-resnet" and args.hidden < 2:
         parser.error("--model mlp-resnet needs --hidden 2 or more (its blocks use hidden // 2)")
@@ -242,6 +244,9 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
 
     if args.optimizer == "adam" and args.momentum:
         raise UsageError("--momentum applies to --optimizer sgd only (Adam has beta1 = 0.9)")
+    if args.compile and args.model in NOT_COMPILABLE:
+        why = NOT_COMPILABLE[args.model]
+        raise UsageError(f"--compile cannot train {args.model}: {why}; train it without --compile")
     _check_writable("--save", args.save)
     _check_writable("--log", args.log)
     train_set, test_set = _load_data(args)
@@ -293,7 +298,8 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
             start = time.perf_counter()
             progress.label = f"train {number}/{args.epochs}"
             try:
-                train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
+                train = compiled_epoch if args.compile else epoch
+                train_error, train_loss = train(train_loader, model, opt, progress=progress)
             except Diverged as stop:
                 progress.clear()
                 of = f" of {stop.batches}" if stop.batches else ""
