@@ -268,21 +268,21 @@ def test_seed_step_reads_like_hand_written_backprop() -> None:
     assert body == [
         "def loss_grad(X, W1, W2, Y):",
         "    # forward sweep",
-        "    v1 = X @ W1  # (100, 100) float32",
+        "    v1 = X @ W1  # (100, 784) @ (784, 100) -> (100, 100) float32",
         "    v2 = np.maximum(v1, 0)  # (100, 100) float32",
-        "    Z = v2 @ W2  # (100, 10) float32",
+        "    Z = v2 @ W2  # (100, 100) @ (100, 10) -> (100, 10) float32",
         "    loss = softmax_loss(Z, Y)  # () float64",
         "    # reverse sweep",
         "    loss_bar = np.ones((), dtype=np.float64)  # () float64",
         "    # loss = softmax_loss(Z, Y)",
         "    Z_bar = ((softmax(Z) - Y) * (loss_bar / 100)).astype(np.float32)  # (100, 10) float32",
         "    # Z = v2 @ W2",
-        "    v2_bar = Z_bar @ W2.T  # (100, 100) float32",
-        "    W2_bar = v2.T @ Z_bar  # (100, 10) float32",
+        "    v2_bar = Z_bar @ W2.T  # (100, 10) @ (10, 100) -> (100, 100) float32",
+        "    W2_bar = v2.T @ Z_bar  # (100, 100) @ (100, 10) -> (100, 10) float32",
         "    # v2 = np.maximum(v1, 0)",
         "    v1_bar = v2_bar * (v1 > 0)  # (100, 100) float32",
         "    # v1 = X @ W1",
-        "    W1_bar = X.T @ v1_bar  # (784, 100) float32",
+        "    W1_bar = X.T @ v1_bar  # (784, 100) @ (100, 100) -> (784, 100) float32",
         "    return loss, (None, W1_bar, W2_bar, None)",
     ]
     # The helpers the program calls are defined in it, after the function.
@@ -296,10 +296,13 @@ def test_seed_step_line_steps_follow_backward_trace() -> None:
     lines = prog.source.splitlines()
     step_of = dict(zip(lines, prog.line_steps, strict=True))
     names = [s.node.label or "" for s in steps]
-    assert step_of["    v1 = X @ W1  # (100, 100) float32"] == 0
+    assert step_of["    v1 = X @ W1  # (100, 784) @ (784, 100) -> (100, 100) float32"] == 0
     assert step_of["    # reverse sweep"] == 1
     assert step_of["    # loss = softmax_loss(Z, Y)"] == names.index("loss") + 1
-    assert step_of["    W2_bar = v2.T @ Z_bar  # (100, 10) float32"] == names.index("Z") + 1
+    assert (
+        step_of["    W2_bar = v2.T @ Z_bar  # (100, 100) @ (100, 10) -> (100, 10) float32"]
+        == names.index("Z") + 1
+    )
     assert step_of["    return loss, (None, W1_bar, W2_bar, None)"] == len(steps)
     # every line of step k differentiates step k's node: its comment quotes that node's line
     for k, step in enumerate(steps, start=1):

@@ -138,6 +138,20 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
+def _matmul_note(op: Any, operands: Sequence[np.ndarray]) -> str:
+    """For a matrix product, the shapes it multiplies (`(100, 4) @ (4, 10) -> `), as a student
+    checks them by hand; "" for any other op."""
+    if getattr(op, "name", "") not in ("matmul", "matmul_transposed"):
+        return ""
+    shapes = []
+    for value, flag in zip(operands, ("transpose_a", "transpose_b"), strict=True):
+        shape = tuple(value.shape)
+        if getattr(op, flag, False) and len(shape) >= 2:
+            shape = (*shape[:-2], shape[-1], shape[-2])
+        shapes.append(shape)
+    return f"{shapes[0]} @ {shapes[1]} -> "
+
+
 def _describe(node: Any, names: dict[int, str]) -> str:
     label = getattr(node, "label", "") or names.get(node.id, "")
     return f"{label} (shape {tuple(node.realize_cached_data().shape)})"
@@ -152,6 +166,7 @@ class _Writer:
         self.name = name
         self.outputs = outputs
         self.lines: list[tuple[str, int]] = []  # (line, step)
+        self.notes: dict[int, str] = {}  # a matrix product's operand shapes, by node id
         self.helpers: dict[str, Callable[..., Any]] = {}
         self.values: dict[int, np.ndarray] = {}  # the program's own value of every named node
         self.env: dict[str, Any] = {"np": np}
@@ -364,7 +379,8 @@ class _Writer:
             text = f"{self.name_of[node.id]} = {self._fill(template, texts)}"
             self.quoted[node.id] = text
             self.values[node.id] = value
-            self.lines.append((f"    {text}  # {_shape_dtype(value)}", 0))
+            note = _matmul_note(node.op, [self.values[x.id] for x in node.inputs])
+            self.lines.append((f"    {text}  # {note}{_shape_dtype(value)}", 0))
 
     def _reverse_sweep(self) -> None:
         """The seed, then for each step of the pass the lines of its partial adjoints."""
@@ -454,8 +470,8 @@ class _Writer:
             self.lines += [(line, 0) for line in inspect.getsource(helper).rstrip().splitlines()]
 
     # -------------------------------------------------------------------- the reverse lines
-    def _line(self, text: str, value: np.ndarray) -> None:
-        self.lines.append((f"    {text}  # {_shape_dtype(value)}", self.step))
+    def _line(self, text: str, value: np.ndarray, note: str = "") -> None:
+        self.lines.append((f"    {text}  # {note}{_shape_dtype(value)}", self.step))
 
     def _temp(self) -> str:
         while True:
@@ -474,7 +490,7 @@ class _Writer:
         if self.uses.get(node.id, 0) <= 1:
             return expr
         name = self._temp()
-        self._line(f"{name} = {expr}", self.values[node.id])
+        self._line(f"{name} = {expr}", self.values[node.id], self.notes.get(node.id, ""))
         self.name_of[node.id] = name
         return name
 
@@ -493,6 +509,7 @@ class _Writer:
         where = f"{op} (in the gradient of step {self.step})"
         template, value = self._evaluate(node.id, op, ins, where)
         self.values[node.id] = value
+        self.notes[node.id] = _matmul_note(op, [self.values[x.id] for x in ins])
         return self._fill(template, texts)
 
     def _constant(self, node: Any) -> str:
@@ -537,7 +554,7 @@ class _Writer:
             return
         expr = self._expression(p)
         self.name_of[p.id] = xbar
-        self._line(f"{xbar} = {expr}", self.values[p.id])
+        self._line(f"{xbar} = {expr}", self.values[p.id], self.notes.get(p.id, ""))
 
     def _accumulate(self, before: Any, total: Any, p: Any, xbar: str) -> None:
         """`x_bar += p` (x's j-th partial adjoint), in place when nothing else holds x_bar's
