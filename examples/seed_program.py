@@ -22,6 +22,7 @@ import argparse
 import numpy as np
 
 import vector
+from autodiff.program import Program
 from vector import Tensor, relu, softmax_loss
 
 
@@ -60,51 +61,51 @@ def hw0_gradients(
     return X.T @ ((G @ W2.T) * (X @ W1 > 0)), A.T @ G
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--save", metavar="PATH", help="also write the program as a module")
-    args = parser.parse_args(argv)
-
-    rng = np.random.default_rng(0)
+def seed_step_program(
+    seed: int = 0,
+) -> tuple[Program, Tensor, list[Tensor]]:
+    """One batch of random data through the seed step's graph, and that graph's program."""
+    rng = np.random.default_rng(seed)
     X = rng.random((100, 784)).astype(np.float32)  # a batch of 28 × 28 images in [0, 1]
     y = rng.integers(0, 10, 100)
     W1 = (rng.standard_normal((784, 100)) / np.sqrt(100)).astype(np.float32)
     W2 = (rng.standard_normal((100, 10)) / np.sqrt(10)).astype(np.float32)
-
     loss, leaves = seed_step_graph(X, y, W1, W2)
-    prog = vector.program(loss, leaves)
-    print(prog)
-    if args.save:
-        print(f"(saved to {prog.save(args.save)})\n")
+    return vector.program(loss, leaves), loss, leaves
 
-    # The reverse sweep, line by line, beside the formula a student writes for it.
-    formulas = {
-        "Z_bar": "G = (softmax(Z) − Y) / B",
-        "v2_bar": "G·W2ᵀ",
-        "W2_bar": "∇W2 = Aᵀ·G",
-        "v1_bar": "(G·W2ᵀ) ∘ [X·W1 > 0]",
-        "W1_bar": "∇W1 = Xᵀ·((G·W2ᵀ) ∘ [X·W1 > 0])",
-    }
+
+# The reverse sweep's lines, by what they assign, beside the formula a student writes for them.
+FORMULAS = {
+    "Z_bar": "G = (softmax(Z) − Y) / B",
+    "v2_bar": "G·W2ᵀ",
+    "W2_bar": "∇W2 = Aᵀ·G",
+    "v1_bar": "(G·W2ᵀ) ∘ [X·W1 > 0]",
+    "W1_bar": "∇W1 = Xᵀ·((G·W2ᵀ) ∘ [X·W1 > 0])",
+}
+
+
+def report(prog: Program, loss: Tensor, leaves: list[Tensor]) -> str:
+    """The program, its reverse sweep beside hw0's formulas, and the check that they agree."""
+    lines = [str(prog), ""]
     rows = []
     for line in prog.source.splitlines():
         target = line.strip().split(" = ")[0]
-        if target in formulas:
-            rows.append((line.strip().split("  # ")[0], formulas[target]))
+        if target in FORMULAS:
+            rows.append((line.strip().split("  # ")[0], FORMULAS[target]))
     width = max(len(code) for code, _ in rows)
-    print(f"{'the program (reverse sweep)':{width}}   needle hw0, by hand (A = relu(X·W1))")
-    for code, formula in rows:
-        print(f"{code:{width}}   {formula}")
-    print()
+    lines.append(f"{'the program (reverse sweep)':{width}}   needle hw0, by hand (A = relu(X·W1))")
+    lines += [f"{code:{width}}   {formula}" for code, formula in rows]
+    lines.append("")
 
     arrays = [leaf.numpy() for leaf in leaves]
     value, (_, gW1, gW2, _) = prog(*arrays)
-    hand_W1, hand_W2 = hw0_gradients(arrays[0], arrays[3], W1, W2)
+    hand_W1, hand_W2 = hw0_gradients(arrays[0], arrays[3], arrays[1], arrays[2])
     loss.backward()
     grads = [leaf.grad.numpy() for leaf in leaves[1:3] if leaf.grad is not None]
     for name, got, hand, engine in (("W1", gW1, hand_W1, grads[0]), ("W2", gW2, hand_W2, grads[1])):
         close = np.allclose(got, hand, rtol=1e-4, atol=1e-6)
         exact = np.array_equal(got, engine) and got.dtype == engine.dtype
-        print(
+        lines.append(
             f"∇{name} {got.shape} {got.dtype}: program vs by hand: max |difference| "
             f"{np.abs(got - hand).max():.1e} (allclose: {close}); program vs backward(): "
             f"{'equal, bit for bit' if exact else 'DIFFERENT'}"
@@ -112,7 +113,20 @@ def main(argv: list[str] | None = None) -> None:
         if not (close and exact):
             raise SystemExit(f"∇{name} does not agree")
     same = bool(value == loss.numpy())
-    print(f"loss {float(value):.6f}: program vs backward(): {'equal' if same else 'DIFFERENT'}")
+    lines.append(
+        f"loss {float(value):.6f}: program vs backward(): {'equal' if same else 'DIFFERENT'}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save", metavar="PATH", help="also write the program as a module")
+    args = parser.parse_args(argv)
+    prog, loss, leaves = seed_step_program()
+    print(report(prog, loss, leaves))
+    if args.save:
+        print(f"(saved to {prog.save(args.save)})")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def test_prints_the_baydin_traces(run: Run) -> None:
 
 def test_prints_the_numbered_sections_in_order(run: Run) -> None:
     titles = [line for line in run.printed.splitlines() if line[:3] in {f"{k}. " for k in range(9)}]
-    assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6"]
+    assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6", "7"]
     assert titles[2] == "3. Why a topological order?"
 
 
@@ -178,3 +178,10 @@ def test_the_node_step_of_the_node_used_twice_shows_the_sum() -> None:
     source = viz.node_step(u["v2"], root=u["v4"]).source
     assert "v̄ = 2.7183 + 3.7183 = 6.4366 arrives at v2" in source  # right at the digits shown
     assert "sent by its consumers v3, v4" in source
+
+
+def test_prints_the_adjoint_programs(run: Run) -> None:
+    assert "4. The adjoint program: the reverse pass written out as code" in run.printed
+    assert "    x1_bar += v1_bar * (1.0 / x1)" in run.printed  # Baydin's x1, used twice
+    assert "    W2_bar = v2.T @ Z_bar  # (100, 100) @ (100, 10) -> (100, 10) float32" in run.printed
+    assert run.printed.count("program vs backward(): equal, bit for bit") == 2
