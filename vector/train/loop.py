@@ -28,6 +28,7 @@ __all__ = [
     "build_model",
     "build_optimizer",
     "epoch",
+    "tensor_count",
 ]
 
 MODELS = ("two-layer", "mlp", "mlp-resnet")
@@ -115,6 +116,23 @@ def build_model(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES
         return models.MLP(dim, hidden, num_classes)
     if name == "mlp-resnet":
         return models.MLPResNet(dim, hidden, num_classes=num_classes)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def tensor_count(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES) -> int:
+    """How many numbers `build_model(name, dim, hidden, num_classes)` holds (parameters and
+    BatchNorm running statistics), computed without building it: for sizing a run up front."""
+    if name == "two-layer":
+        return dim * hidden + hidden * num_classes
+    if name == "mlp":
+        return dim * hidden + hidden + hidden * num_classes + num_classes
+    if name == "mlp-resnet":
+        inner = hidden // 2
+        # Each block: Linear(h, h/2), BatchNorm(h/2), Linear(h/2, h), BatchNorm(h); a BatchNorm
+        # holds weight, bias, running mean and running variance.
+        block = (hidden * inner + inner) + 4 * inner + (inner * hidden + hidden) + 4 * hidden
+        ends = dim * hidden + hidden + hidden * num_classes + num_classes
+        return ends + 3 * block
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
