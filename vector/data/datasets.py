@@ -94,7 +94,7 @@ def _load_pair(
             f"holds {labels.shape[0]} labels",
         )
     # Scaling in place avoids a second 60000×784 temporary.
-    X = images.reshape(images.shape[0], -1).astype(np.float32)
+    X = images.reshape(images.shape[0], images.shape[1] * images.shape[2]).astype(np.float32)
     X /= np.float32(255.0)
     return X, labels, (images.shape[1], images.shape[2])
 

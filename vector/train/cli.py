@@ -252,6 +252,11 @@ def _check_paths(args: argparse.Namespace) -> None:
     X`) is fine: the load comes first, and the save replaces the file whole."""
     outputs = [(option, path) for option, path in (("--save", args.save), ("--log", args.log))]
     outputs = [(option, path) for option, path in outputs if path is not None]
+    if args.load is not None:
+        if not Path(args.load).exists():
+            raise UsageError(f"--load {args.load}: no such file")
+        if not Path(args.load).is_file():
+            raise UsageError(f"--load {args.load}: not a saved model (it is no regular file)")
     for option, path in outputs:
         problem = output_problem(path)
         if problem is not None:
@@ -261,11 +266,6 @@ def _check_paths(args: argparse.Namespace) -> None:
             f"--save {args.save} and --log {args.log} are the same file; "
             "the log would overwrite the model"
         )
-    if args.load is not None:
-        if not Path(args.load).exists():
-            raise UsageError(f"--load {args.load}: no such file")
-        if not Path(args.load).is_file():
-            raise UsageError(f"--load {args.load}: not a saved model (it is no regular file)")
     for option, path in outputs:
         if option == "--log" and args.load is not None and _same_file(path, args.load):
             raise UsageError(
