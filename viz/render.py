@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from viz.checks import check_graph, check_path
 from viz.scene import load_graphviz
 
 FORMATS = (".png", ".svg")
@@ -68,9 +69,12 @@ def render(root_or_digraph: Any, path: str | os.PathLike[str], **draw_kwargs: An
     Pass a node (drawn with `viz.draw(node, **draw_kwargs)`) or a ready `graphviz.Digraph` (from
     `viz.draw`, `viz.node_step`, `viz.backward_frame_graphs`). The folder is created if needed.
     """
+    check_path(path, "viz.render")
     path = Path(path)
     fmt = image_format(path)
     graphviz = load_graphviz()
+    if not isinstance(root_or_digraph, graphviz.Digraph):
+        check_graph(root_or_digraph, "viz.render")
     if isinstance(root_or_digraph, graphviz.Digraph):
         if draw_kwargs:
             raise TypeError(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from viz.checks import check_graph, check_path
 from viz.draw import draw, local_line, scalar_fields, tensor_fields
 from viz.frames import FRAME_LEGEND, expression
 from viz.labels import SMALL, as_array, edge_text, factor, number, op_text
@@ -69,6 +70,7 @@ def stepper(
     is laid out top to bottom (`rankdir="TB"`), which leaves room for the trace table beside it.
     Save the page with `.save("out/y.html")`; in Jupyter the returned object shows itself.
     """
+    check_graph(root, "viz.stepper", title=title)
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     steps = root.backward(trace=True)
     if title is None:
@@ -100,6 +102,7 @@ class Stepper:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to `path` (through a temporary file and a rename) and return it."""
+        check_path(path, "Stepper.save")
         path = Path(path)
         write_atomically(path, self.html.encode("utf-8"))
         return path

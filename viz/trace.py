@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autodiff import Step, topological_order
+from viz.checks import check_graph
 from viz.tangents import forward_tangents
 
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -143,6 +144,7 @@ def forward_table(
     root: Any, tangents: Mapping[Any, float], first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 2 for `root`: forward primal trace | forward tangent trace."""
+    check_graph(root, "viz.forward_table", title=title, seeds=tangents)
     rows = forward_trace(root, tangents, first)
     return _table(rows, "Forward primal trace", "Forward tangent trace", title, reverse=False)
 
@@ -151,6 +153,7 @@ def reverse_table(
     root: Any, steps: list[Step] | None = None, first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 3 for `root`: forward primal trace | reverse adjoint trace."""
+    check_graph(root, "viz.reverse_table", title=title)
     rows = reverse_trace(root, steps, first)
     return _table(rows, "Forward primal trace", "Reverse adjoint trace", title, reverse=True)
 
