@@ -8,11 +8,14 @@ import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from vector_helpers import REPO
 
 from vector import train
 from vector.data import write_idx
@@ -424,3 +427,21 @@ def test_a_malformed_data_set_is_one_line_naming_the_file(
     folder = _dataset(tmp_path / "data", **arrays)
     line = _refused(capsys, epochs, "--data-dir", str(folder), "--epochs", "1")
     assert line.startswith(f"{folder}/{reason}"), line
+
+
+def test_a_refusal_is_one_line_in_a_real_process_too(tmp_path: Path) -> None:
+    """No traceback, no warning, nothing on stdout: what a shell user sees."""
+    bad = _plain_npy(tmp_path / "model.npz")
+    result = subprocess.run(
+        [sys.executable, "-m", "vector.train", "--load", str(bad), "--log", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"python -m vector.train: --log {bad} is the file --load reads ({bad}); "
+        "writing the log there would destroy the model\n"
+    )

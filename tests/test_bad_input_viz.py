@@ -6,6 +6,7 @@ overflow names its op and `reset` always brings back the recorded pass."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -221,3 +222,26 @@ def test_hostile_labels_run_no_script_on_the_page(browser: Browser, tmp_path: Pa
         assert label in table, label
     browser.driver.find_element(By.ID, "reset").click()
     assert browser.js("return window.pwned === undefined")
+
+
+@pytest.mark.needs_dot
+def test_pictures_and_pages_are_written_through_symlinks_and_never_over_devices(
+    tmp_path: Path,
+) -> None:
+    y = Value(2.0, label="x") * 3.0
+    (tmp_path / "real").mkdir()
+    (tmp_path / "g.svg").symlink_to(tmp_path / "real" / "g.svg")
+    (tmp_path / "page.html").symlink_to("real/page.html")
+    viz.render(y, tmp_path / "g.svg")
+    viz.stepper(y).save(tmp_path / "page.html")
+    assert (tmp_path / "g.svg").is_symlink() and (tmp_path / "page.html").is_symlink()
+    assert (tmp_path / "real" / "g.svg").read_text().lstrip().startswith("<?xml")
+    assert "adjoint-trace" in (tmp_path / "real" / "page.html").read_text()
+    (tmp_path / "null.svg").symlink_to(os.devnull)
+    (tmp_path / "folder.html").mkdir()
+    with pytest.raises(ValueError, match=r"null\.svg: is a folder, device or pipe, not a file"):
+        viz.render(y, tmp_path / "null.svg")
+    with pytest.raises(ValueError, match=r"folder\.html: is a folder, device or pipe"):
+        viz.stepper(y).save(tmp_path / "folder.html")
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    assert sorted(os.listdir(tmp_path / "real")) == ["g.svg", "page.html"]

@@ -48,7 +48,12 @@ def image_bytes(graph: Any, fmt: str) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same folder and a rename, so a failure
-    leaves either the old file or none, never half an image."""
+    leaves either the old file or none, never half an image. A symbolic link at `path` stays: the
+    file it points to is replaced. A folder, device or pipe at `path` is refused, not replaced."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise ValueError(f"{path}: is a folder, device or pipe, not a file; give a file name")
+    path = target
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file (tempfile's
