@@ -71,7 +71,10 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def _complete(found: dict[str, Path | None]) -> MNISTFiles:
-    return MNISTFiles(*(found[name] for name in MNIST_FILENAMES))
+    paths = [found[name] for name in MNIST_FILENAMES]
+    if None in paths:
+        raise FileNotFoundError(f"missing: {', '.join(n for n in MNIST_FILENAMES if not found[n])}")
+    return MNISTFiles(*(path for path in paths if path is not None))
 
 
 def fashion_mnist_files(data_dir: str | os.PathLike[str] | None = None) -> MNISTFiles:

@@ -56,7 +56,8 @@ def save_model(path: str | os.PathLike[str], model: nn.Module, meta: dict[str, A
     arrays = dict(model.state_dict())
     arrays[_META_KEY] = np.array(json.dumps(meta, sort_keys=True))
     with atomic_output(Path(path)) as out:
-        np.savez(out, **arrays)
+        # (numpy's stub types **kwds as its own keyword arguments; these are array names)
+        np.savez(out, **arrays)  # type: ignore[arg-type]
 
 
 def load_model(

@@ -86,8 +86,10 @@ class CSVLog:
             out.write(text.encode())
 
 
-_COLUMNS = (("epoch", 5), ("train loss", 10), ("train err", 9), ("test loss", 9))
-_COLUMNS += (("test err", 8), ("seconds", 7))
+_COLUMNS: tuple[tuple[str, int], ...] = (
+    *(("epoch", 5), ("train loss", 10), ("train err", 9)),
+    *(("test loss", 9), ("test err", 8), ("seconds", 7)),
+)
 HEADER = "  ".join(f"{title:>{width}}" for title, width in _COLUMNS)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def epoch(
         model.train()
     else:
         model.eval()
-    total = len(loader) if hasattr(loader, "__len__") else 0
+    total = len(loader) if isinstance(loader, Sized) else 0
     errors = 0
     loss_sum = 0.0
     count = 0
@@ -86,7 +86,7 @@ def epoch(
             logits = model(X)
             loss = loss_fn(logits, y)
             loss_value = float(loss.numpy())  # a scalar: checking it costs nothing
-            if training:
+            if opt is not None:
                 if not math.isfinite(loss_value):
                     raise Diverged(done, total, loss_value)
                 opt.reset_grad()
@@ -100,7 +100,7 @@ def epoch(
             count += n
             if progress is not None:
                 progress(done, total)
-    if training:
+    if opt is not None:
         opt.reset_grad()  # don't keep the last batch's gradients alive between epochs
     if count == 0:
         raise ValueError("epoch: the loader produced no examples")
