@@ -190,6 +190,11 @@ def test_an_empty_path_is_refused(mnist_dir: Path, capsys, epochs, option: str) 
     assert line.startswith(f"argument {option}: the path is empty (an unset shell variable?)")
 
 
+def test_mnist_without_a_data_folder_is_refused(capsys, epochs) -> None:
+    line = _refused(capsys, epochs, "--dataset", "mnist")
+    assert line == "MNIST needs --data-dir DIR; missing files are downloaded there"
+
+
 def test_a_missing_output_folder_is_refused(mnist_dir: Path, tmp_path: Path, capsys, epochs):
     path = tmp_path / "no" / "m.npz"
     line = _refused(capsys, epochs, "--data-dir", str(mnist_dir), "--save", str(path))
@@ -411,6 +416,11 @@ DATASETS = {
     "images-0x0": (
         {"train_images": np.zeros((20, 0, 0), np.uint8)},
         "train-images-idx3-ubyte.gz: images of 0×0 pixels hold nothing",
+    ),
+    "images-1d": (
+        {"train_images": np.zeros(20, np.uint8)},
+        "train-images-idx3-ubyte.gz: expected images of shape (N, rows, columns) but the header "
+        "declares 1 dimension(s): 20",
     ),
     "images-float": (
         {"train_images": np.zeros((20, 6, 6), np.float32)},

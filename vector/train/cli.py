@@ -301,25 +301,30 @@ def _data_file_names(args: argparse.Namespace) -> list[Path]:
     return [folder / n for name in MNIST_FILENAMES for n in (name, name.removesuffix(".gz"))]
 
 
-def _sizes(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+def _sizes(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The (N, rows, columns) the training and test image files declare, read from their
-    headers only; None when a header is no 3-D one (loading the data then says what is wrong)."""
+    headers only (MNIST's missing files are downloaded first)."""
     from vector.data import fashion_mnist_files, mnist_files
     from vector.data.idx import read_idx_header
 
+    if args.dataset == "mnist" and args.data_dir is None:
+        raise UsageError("MNIST needs --data-dir DIR; missing files are downloaded there")
     try:
         if args.dataset == "fashion-mnist":
             files = fashion_mnist_files(args.data_dir)
-        elif args.data_dir is None:
-            return None  # the loader says that MNIST needs --data-dir
         else:
             files = mnist_files(args.data_dir)
         train_dims, _ = read_idx_header(files.train_images)
         test_dims, _ = read_idx_header(files.test_images)
     except (OSError, ValueError) as error:  # missing, malformed or undownloadable files
         raise UsageError(str(error)) from None
-    if len(train_dims) != 3 or len(test_dims) != 3:
-        return None
+    for path, dims in ((files.train_images, train_dims), (files.test_images, test_dims)):
+        if len(dims) != 3:
+            shape = "×".join(map(str, dims))
+            raise UsageError(
+                f"{path}: expected images of shape (N, rows, columns) but the header declares "
+                f"{len(dims)} dimension(s): {shape}"
+            )
     return train_dims, test_dims
 
 
@@ -355,9 +360,7 @@ def _gib(size: int) -> str:
     return f"{size / 2**30:.1f} GiB"
 
 
-def _check_memory(args: argparse.Namespace, sizes: tuple[tuple[int, ...], ...] | None) -> None:
-    if sizes is None:
-        return
+def _check_memory(args: argparse.Namespace, sizes: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
     needed, what = memory_estimate(args, *sizes)
     have = physical_memory()
     if needed > have:
@@ -422,16 +425,11 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     _check_memory(args, sizes)
     meta = {"dataset": args.dataset, "model": args.model, "hidden": args.hidden}
     np.random.seed(args.seed)
-    model = None
-    if sizes is not None:
-        model = build_model(args.model, sizes[0][1] * sizes[0][2], args.hidden)
-        if args.load:
-            _load(args, model, meta)
+    (_, rows, columns), _ = sizes
+    model = build_model(args.model, rows * columns, args.hidden)
+    if args.load:
+        _load(args, model, meta)
     train_set, test_set = _load_data(args)
-    if model is None:  # not reached by well-formed files: loading the data refused them
-        model = build_model(args.model, train_set.images.shape[1], args.hidden)
-        if args.load:
-            _load(args, model, meta)
     opt = build_optimizer(
         args.optimizer, model.parameters(), args.lr, args.momentum, args.weight_decay
     )
