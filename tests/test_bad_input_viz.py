@@ -86,7 +86,7 @@ def test_hostile_labels_go_through_the_backward_frames(tmp_path: Path) -> None:
     assert len(paths) == len(graphs) and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     # the frame titles are plain graphviz strings: a final backslash must not eat the quote
     title = svg_texts(viz.render(graphs[0], tmp_path / "first.svg").read_text())[0]
-    assert title.endswith("of back\\") or "back\\" in title, title
+    assert title.startswith("reverse pass, step 1 of ") and "back\\" in title, title
 
 
 def test_hostile_labels_go_through_the_trace_tables() -> None:
@@ -111,9 +111,7 @@ def test_hostile_labels_are_names_on_the_stepper_page(tmp_path: Path) -> None:
     for leaf in leaves:
         assert names[leaf.id] == leaf.label
     assert all("window.pwned" not in s for s in scripts[1:])  # only in the JSON, as data
-    assert "<script>window.pwned" not in page.replace("&lt;script&gt;window.pwned", "").replace(
-        "\\u003cscript>window.pwned", ""
-    )
+    assert "<script>window.pwned" not in page  # escaped wherever it appears
 
 
 @pytest.mark.parametrize("label", list(REFUSED), ids=lambda s: repr(s[:12]))
