@@ -195,6 +195,18 @@ def test_mnist_without_a_data_folder_is_refused(capsys, epochs) -> None:
     assert line == "MNIST needs --data-dir DIR; missing files are downloaded there"
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_unwritable_output_folder_is_refused_naming_the_path(
+    mnist_dir: Path, capsys, epochs
+) -> None:
+    # /proc takes no new files, even from root (for whom permission bits do not count)
+    line = _refused(capsys, epochs, "--data-dir", str(mnist_dir), "--log", "/proc/log.csv")
+    assert line.startswith("--log /proc/log.csv: cannot write in /proc ("), line
+    refused = pytest.raises(OutputPathError, match=r"^/proc/m\.npz: cannot write in /proc \(")
+    with refused, atomic_output("/proc/m.npz") as out:
+        out.write(b"never")
+
+
 def test_a_missing_output_folder_is_refused(mnist_dir: Path, tmp_path: Path, capsys, epochs):
     path = tmp_path / "no" / "m.npz"
     line = _refused(capsys, epochs, "--data-dir", str(mnist_dir), "--save", str(path))

@@ -35,7 +35,8 @@ def output_problem(path: str | os.PathLike[str]) -> str | None:
     """Why a file cannot be written at `path` (one phrase), or None when it can.
 
     Refused: an empty path, an existing destination that is no regular file (folder, device,
-    pipe, socket), and a destination whose folder is missing or not writable.
+    pipe, socket), and a destination whose folder is missing or not writable (tried by creating
+    and removing an empty temporary file there).
     """
     if os.fspath(path) == "":
         return "the path is empty (an unset shell variable?)"
@@ -46,9 +47,19 @@ def output_problem(path: str | os.PathLike[str]) -> str | None:
     folder = target.parent
     if not folder.is_dir():
         return f"folder {folder} does not exist"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"folder {folder} is not writable"
+    # Trying is the one reliable test: permissions, read-only file systems, root's exceptions.
+    probe = _temporary_name(target)
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as error:
+        return f"cannot write in {folder} ({error.strerror})"
+    probe.unlink()
     return None
+
+
+def _temporary_name(target: Path) -> Path:
+    """A fresh name beside `target` for the file that becomes it."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
 
 
 def _not_a_file(target: Path) -> str | None:
@@ -80,7 +91,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     problem = _not_a_file(target)
     if problem is not None:
         raise OutputPathError(f"{os.fspath(path)}: {problem}")
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    temporary = _temporary_name(target)
     try:
         # os.open with 0o666 lets the umask decide the final permissions, as for any new file;
         # tempfile would make it private (0o600).
