@@ -176,7 +176,7 @@ def test_stepper_of_a_float_says_what_was_expected() -> None:
 
 @pytest.fixture(scope="module")
 def overflowing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """The page of y = a·b with a·b = inf in Python (IEEE: no error), as the issue found."""
+    """The page of y = a·b where a·b is inf in Python (IEEE: no error) but overflows on the page."""
     a, b = Value(709.2, label="a"), Value(1e308, label="b")
     y = a * b
     y.label = "y"
