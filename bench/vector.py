@@ -1,4 +1,4 @@
-"""One epoch of the founding note's training loop: adjoint's vector engine against plain numpy.
+"""One epoch of the seed loop (`examples/nn_epoch.py`): adjoint's vector engine against plain numpy.
 
 The seed loop (`examples/nn_epoch.py`, unchanged) trains relu(x·W1)·W2 on Fashion-MNIST's 60 000
 training images (784-100-10, batch 100, lr 0.1, float32, W = randn(fan_in, fan_out)/√fan_out).

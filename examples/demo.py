@@ -2,8 +2,8 @@
 
 First the pictures, written into `out/` (or `--out DIR`), each file named as it is written:
 Baydin's graph before and after backward, its reverse pass frame by frame, its forward-mode
-tangents; a node used twice, its frames and one backward step; micrograd's neuron; and the founding
-note's 2-layer network in the vector engine; and for four of those graphs a stepper page
+tangents; a node used twice, its frames and one backward step; micrograd's neuron; and the seed
+loop's 2-layer network in the vector engine; and for four of those graphs a stepper page
 (`viz.stepper`, `out/*.html`) that steps through the reverse pass in a browser. Then the text:
 
 1. The evaluation trace of y = ln(x₁) + x₁x₂ − sin(x₂) at (2, 5), as Tables 2 (forward mode)
@@ -14,7 +14,7 @@ note's 2-layer network in the vector engine; and for four of those graphs a step
    and `backward()` called twice, next to micrograd's.
 4. Forward or reverse mode: f: Rⁿ → Rᵏ takes n forward passes or k backward passes, measured.
 5. micrograd's demo: a 2-16-16-1 network trained on two moons to 100% accuracy.
-6. The founding note's 2-layer network trained by its own loop on Fashion-MNIST.
+6. The 2-layer network of `examples/nn_epoch.py`, the seed loop, trained by it on Fashion-MNIST.
 
 `--quick` runs the same code on less work (fewer training steps and images, a smaller Jacobian);
 `--docs [DIR]` only regenerates the README's images (default `docs/`). Nothing is downloaded.
@@ -114,7 +114,7 @@ def show_trainings(work: Workload, data_dir: Path | None) -> None:
     history = moons.train(steps=work.moons_steps)
     print(f"final training accuracy: {history.accuracies[-1]:.0%}")
 
-    print(section("6. The founding note's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
+    print(section("6. The seed loop's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
     data = fashion.load(work.train_images, work.test_images, data_dir)
     print(
         f"nn_epoch (examples/nn_epoch.py), SGD with lr {fashion.LR} on batches of "

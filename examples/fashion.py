@@ -1,6 +1,6 @@
-"""The founding note's 2-layer network, relu(X·W1)·W2, trained by the note's own SGD loop.
+"""The seed loop's 2-layer network, relu(X·W1)·W2, trained by the seed loop itself.
 
-`examples/nn_epoch.py` is the note's `nn_epoch`, unchanged; this module feeds it a few thousand
+`examples/nn_epoch.py` is the seed loop's `nn_epoch`, unchanged; this module feeds it a few thousand
 Fashion-MNIST images (Debian's `dataset-fashion-mnist` package, found through `vector.data`) and
 measures loss and error with the vector engine after every epoch. Without the dataset it says so in
 one line and trains on generated images instead: it never downloads anything.
@@ -25,7 +25,7 @@ from vector.models import TwoLayerNet
 CLASSES = 10
 DIM = 784
 LR = 0.2
-"""SGD step size: the note's 0.1 also works, 0.2 gets further in the demo's few epochs."""
+"""SGD step size: the seed loop's 0.1 also works, 0.2 gets further in the demo's few epochs."""
 BATCH = 100
 
 
@@ -117,7 +117,7 @@ def train(
     seed: int = 0,
     log: Callable[[str], None] | None = print,
 ) -> list[Epoch]:
-    """`epochs` calls of the note's `nn_epoch` on `data`, from the note's initialisation
+    """`epochs` calls of the seed loop's `nn_epoch` on `data`, from the study note's initialisation
     (W = randn(fan_in, fan_out)/√fan_out, seeded); returns, and logs, one row per epoch."""
     np.random.seed(seed)
     net = TwoLayerNet(DIM, hidden, CLASSES)

@@ -67,7 +67,7 @@ def neuron() -> dict[str, Value]:
 
 @dataclass(frozen=True)
 class TwoLayer:
-    """The founding note's network on one small batch: loss = softmax_loss(relu(X @ W1) @ W2, Y)."""
+    """The seed loop's network on one small batch: loss = softmax_loss(relu(X @ W1) @ W2, Y)."""
 
     loss: Tensor
     net: TwoLayerNet
@@ -76,12 +76,12 @@ class TwoLayer:
 
 
 def two_layer(batch: int = 4, dim: int = 784, hidden: int = 100, classes: int = 10) -> TwoLayer:
-    """The note's 2-layer net on `batch` random images (seeded): shapes matter here, not numbers.
+    """The seed loop's net on `batch` random images (seeded): shapes matter here, not numbers.
 
     The data are constants (no gradient, grey in the pictures); W1 and W2 are parameters.
     """
     rng = np.random.default_rng(0)
-    np.random.seed(0)  # TwoLayerNet draws from numpy's global RNG, as the note's setup does
+    np.random.seed(0)  # TwoLayerNet draws from numpy's global RNG, as the study note's setup does
     net = TwoLayerNet(dim, hidden, classes)
     net.W1.label, net.W2.label = "W1", "W2"
     X = Tensor(rng.random((batch, dim), dtype=np.float32), requires_grad=False, label="X")

@@ -1,4 +1,4 @@
-"""Forward or reverse mode? The founding note's cost argument, measured.
+"""Forward or reverse mode? The study note's cost argument, measured.
 
 For f: Rⁿ → Rᵏ, forward mode gets one column of the Jacobian per pass (J·eⱼ), so the whole
 Jacobian takes n passes; reverse mode gets one row per backward pass (eᵢᵀ·J), so it takes k. A

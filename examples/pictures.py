@@ -119,15 +119,15 @@ def write_pictures(folder: Path) -> list[Written]:
         params=[n["w1"], n["w2"], n["b"]],
     )
 
-    # The vector engine: the founding note's 2-layer network on a batch of 4 images.
+    # The vector engine: the seed loop's 2-layer network on a batch of 4 images.
     t = graphs.two_layer()
     t.loss.backward()
     render(
         t.loss,
         "two-layer.png",
-        "the note's 2-layer network (vector engine), shapes after backward",
+        "the seed loop's 2-layer network (vector engine), shapes after backward",
         title=(
-            "the founding note's network: loss = softmax_loss(relu(X @ W1) @ W2, y_one_hot) "
+            "the seed loop's network: loss = softmax_loss(relu(X @ W1) @ W2, y_one_hot) "
             "on 4 images, after loss.backward()"
         ),
     )
@@ -168,8 +168,8 @@ def write_steppers(folder: Path) -> list[Written]:
     save(
         t.loss,
         "two-layer.html",
-        "the founding note's 2-layer network on 4 images: shapes and norms, step by step",
-        title="the founding note's network: softmax_loss(relu(X @ W1) @ W2, y_one_hot)",
+        "the seed loop's 2-layer network on 4 images: shapes and norms, step by step",
+        title="the seed loop's network: softmax_loss(relu(X @ W1) @ W2, y_one_hot)",
     )
     return written
 
@@ -227,7 +227,7 @@ def write_docs(folder: Path) -> list[Written]:
             title="softmax_loss(relu(X @ W1) @ W2, y_one_hot) after loss.backward()",
         ),
         "two-layer.png",
-        "the founding note's 2-layer network, with its shapes",
+        "the seed loop's 2-layer network, with its shapes",
     )
     return written
 

@@ -45,6 +45,16 @@ class JavaScript(NamedTuple):
     check: str = "null"
 
 
+class PythonSource(NamedTuple):
+    """A primitive's rules as Python expressions over its argument names and `out`, for the
+    adjoint program: the value, and one expression per local derivative. Each must compute
+    exactly what `value` and `local_derivatives` compute (same operations, same order), so that a
+    program gives `backward()`'s numbers bit for bit; `math` is the only name they may use."""
+
+    value: str
+    local_derivatives: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Primitive:
     """One primitive: its name and symbol, f, ∂f/∂xᵢ, a domain check, and the same in JavaScript.
@@ -62,6 +72,7 @@ class Primitive:
     check: Callable[..., None] | None
     js: JavaScript
     doc: str
+    source: PythonSource | None = None
 
 
 def _fmt(x: float) -> str:

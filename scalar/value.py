@@ -68,7 +68,7 @@ class Value(Arithmetic):
     # Slots, so that a node is one small object. `__dict__` still lets user code keep its own
     # attributes on a node, as micrograd's optimizers do (`p.m = 0.0`). The inputs and the local
     # derivatives sit in two slots each rather than in tuples: a tuple is one more object per
-    # node for the garbage collector to scan (the README's "Measured" says what that costs).
+    # node for the garbage collector to scan (docs/measured.md says what that costs).
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -118,8 +118,8 @@ class Value(Arithmetic):
     # --- arithmetic: each operator applies one primitive of the table ---------------------------
 
     # + and * are nearly every node of a network, so these two build their node themselves, with
-    # the same lines as `apply`; calling it would cost about 9% of a training step (README,
-    # "Measured").
+    # the same lines as `apply`; calling it would cost about 9% of a training step
+    # (docs/measured.md).
     def __add__(self, other: Any) -> Value:
         if type(other) is not Value:  # cheaper than isinstance; `_operand` passes subclasses
             other = self._operand(other, "__add__")

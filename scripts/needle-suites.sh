@@ -16,7 +16,7 @@
 # Deselected: the tests that read MNIST's training images (train-images-idx3-ubyte.gz), and
 # hw2's test_optim_adam_z_memory_check_1, which asserts that at least 132 tensors are still alive
 # at that point (1132 ± 1000); adjoint frees every graph by reference counting, so it counts 0
-# (see "needle's own tests" in the README).
+# (see "needle's own tests" in docs/measured.md).
 set -eu
 [ $# -eq 2 ] || { echo "usage: sh scripts/needle-suites.sh HW1_CHECKOUT HW2_CHECKOUT" >&2; exit 2; }
 ADJOINT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +61,7 @@ import numpy as np
 
 sys.path.append("python/")
 import needle as ndl  # noqa: E402  (adjoint's vector, through the needle shim)
-from examples.nn_epoch import nn_epoch  # noqa: E402,F401  (the founding note's loop)
+from examples.nn_epoch import nn_epoch  # noqa: E402,F401  (the seed loop)
 from vector.data import parse_mnist  # noqa: E402,F401  (adjoint's IDX reader)
 
 

@@ -1,6 +1,6 @@
 """Fixtures shared by several test files. Plain helper functions live in `vector_helpers.py`.
 
-- `seed_module`: a fresh copy of the founding note's loop, `examples/nn_epoch.py`, per test (tests
+- `seed_module`: a fresh copy of the seed loop, `examples/nn_epoch.py`, per test (tests
   may replace its `Tensor` to watch what it makes);
 - `mnist_dir`: a folder with a small MNIST-format dataset that a network can learn from;
 - the `needs_dot` mark: the test is skipped when graphviz's `dot` program is missing;

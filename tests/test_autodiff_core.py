@@ -47,7 +47,7 @@ def names(nodes: list[Fake]) -> list[str]:
 
 
 def design_example() -> tuple[Fake, dict[str, Fake]]:
-    """DESIGN.md's c = 3*a*a + 4*b*a - a at a = 2, b = 2, its local derivatives given as numbers."""
+    """docs/design.md's c = 3*a*a + 4*b*a - a at a = 2, b = 2, local derivatives as numbers."""
     a, b = Fake("a"), Fake("b")
     a3 = Fake("3a", (a,), (3.0,))
     a3a = Fake("3a·a", (a3, a), (2.0, 6.0))

@@ -1,4 +1,4 @@
-"""vector.models: needle's architectures, the founding note's net, and a flat live-tensor count."""
+"""vector.models: needle's architectures, the seed loop's net, and a flat live-tensor count."""
 
 import gc
 
@@ -55,7 +55,7 @@ def test_mlp_resnet_draws_in_needles_order() -> None:
     np.testing.assert_array_equal(model.modules[2].modules[0].fn.modules[0].weight.numpy(), w1)
 
 
-def test_two_layer_net_is_the_founding_note() -> None:
+def test_two_layer_net_is_the_seed_loops_net() -> None:
     np.random.seed(2)
     net = models.TwoLayerNet(7, 5, 3)
     np.random.seed(2)

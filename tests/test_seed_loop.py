@@ -1,4 +1,4 @@
-"""The founding note's training loop, `examples/nn_epoch.py`: it names the project only in its
+"""The seed loop, `examples/nn_epoch.py`: it names the project only in its
 import, and one epoch of it matches a numpy epoch written by hand."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import vector
 from vector import Tensor
 
 LOOP = REPO / "examples" / "nn_epoch.py"
-"""The project's copy of the founding note's loop."""
+"""The seed loop: the study note's SGD epoch, as the project keeps it."""
 
 N, DIM, CLASSES, HIDDEN, BATCH, LR = 500, 20, 5, 16, 50, 0.1
 

@@ -52,7 +52,7 @@ def test_topological_order_visits_shared_nodes_once_and_inputs_first():
 
 
 # ------------------------------------------------------------------------------- higher order
-def test_second_derivative_of_the_issue_example():
+def test_second_derivative_of_x2_squared_plus_x2_x3():
     x2, x3 = Tensor([6.0]), Tensor([0.0])
     y = x2 * x2 + x2 * x3
     y.backward()
@@ -372,7 +372,7 @@ def test_second_derivative_through_a_long_chain(default_recursion_limit):
 
 # ------------------------------------------------------------------------------ lazy gradients
 def test_after_one_seed_step_the_batch_grad_is_lazy_and_the_weight_grads_are_right():
-    """The founding note's step, line by line: x's gradient is recorded but never computed."""
+    """The seed loop's step, line by line: x's gradient is recorded but never computed."""
     rng = np.random.default_rng(3)
     batch = rng.standard_normal((50, 20)).astype(np.float32)
     labels = rng.integers(0, 5, 50)

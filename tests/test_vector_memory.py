@@ -133,7 +133,7 @@ def test_a_loop_with_second_derivatives_keeps_a_flat_count():
 
 
 def test_repeated_grad_of_grad_keeps_a_flat_count():
-    """The issue's example, x₂.grad.backward(), once per step."""
+    """y = x₂² + x₂·x₃, then x₂.grad.backward(), once per step."""
     keep: list[Tensor] = []
 
     def step(k: int) -> None:

@@ -22,7 +22,7 @@ def record(source: str, title: str) -> str:
 
 
 def two_layer() -> tuple[Tensor, dict[str, Tensor]]:
-    """The founding note's network relu(X @ W1) @ W2 on a batch of 4, summed to a scalar."""
+    """The seed loop's network relu(X @ W1) @ W2 on a batch of 4, summed to a scalar."""
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=False, label="X")
     w1 = Parameter(rng.standard_normal((3, 5)).astype(np.float32), label="W1")

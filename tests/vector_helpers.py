@@ -1,5 +1,5 @@
 """Shared checks for the vector engine's tests: gradients by central differences, the JVP/VJP
-dot-product test, input generators, small MNIST-format datasets, and the founding note's 2-layer
+dot-product test, input generators, small MNIST-format datasets, and the seed loop's 2-layer
 network done by hand in numpy. (Shared fixtures are in `conftest.py`.)
 """
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_seed_module() -> ModuleType:
-    """`examples/nn_epoch.py`, the project's copy of the founding note's loop, loaded by path."""
+    """`examples/nn_epoch.py`, the seed loop, loaded by path."""
     path = REPO / "examples" / "nn_epoch.py"
     spec = importlib.util.spec_from_file_location("adjoint_seed_nn_epoch", path)
     assert spec is not None and spec.loader is not None
@@ -236,7 +236,7 @@ def assert_double_vjp_gives_jvp(
     )
 
 
-# ----------------------------------------------------------------- the founding note, by hand
+# ---------------------------------------------------------------------- the seed loop, by hand
 def one_hot(y: np.ndarray, classes: int) -> np.ndarray:
     out = np.zeros((y.shape[0], classes))
     out[np.arange(y.shape[0]), y] = 1

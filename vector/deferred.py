@@ -6,7 +6,7 @@ the value (`cached_data`, `numpy()`, `shape`, or an op that uses it) computes th
 deferred nodes it depends on, once.
 
 What it buys: a gradient nobody reads costs nothing. In a training loop that is the input batch's
-gradient: the founding note's loop wraps the batch in `Tensor(...)`, which requires grad, and its
+gradient: the seed loop wraps the batch in `Tensor(...)`, which requires grad, and its
 gradient is a (100 × 100)·(100 × 784) product per step that no one ever looks at. Measured on
 one epoch of that loop (the seed loop of `python -m bench.vector`, one BLAS thread, 7 epochs each
 way, alternating, on a 2-core machine shared with other work): 0.391 s with deferral, 0.566 s

@@ -1,4 +1,4 @@
-"""The networks of the founding note and of needle's hw2, built from `vector.nn`.
+"""The networks of the seed loop and of needle's hw2, built from `vector.nn`.
 
 `ResidualBlock`, `MLPResNet` and `MLP` are functions returning `nn.Sequential` (capitalised like
 classes, as in needle), so their parameters, and the order they are drawn in, are needle's.
@@ -69,7 +69,7 @@ def _scaled_normal(fan_in: int, fan_out: int) -> nn.Parameter:
 
 
 class TwoLayerNet(nn.Module):
-    """The founding note's network: logits = relu(X·W₁)·W₂, no biases.
+    """The seed loop's network: logits = relu(X·W₁)·W₂, no biases.
 
     W₁ (dim, hidden) and W₂ (hidden, num_classes) are float32 Parameters drawn as in the note's
     setup, `np.random.randn(fan_in, fan_out) / √fan_out`, W₁ first.

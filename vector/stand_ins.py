@@ -9,7 +9,7 @@ through a weak reference, used to deliver higher-order gradients (`x.grad.backwa
 once the pass is over (`pass_over.deliver`).
 
 What it buys: every graph is freed by reference counting the moment the loop lets go of it, as
-PyTorch warns it cannot do with `create_graph=True`. Measured on the founding note's loop (its
+PyTorch warns it cannot do with `create_graph=True`. Measured on the seed loop (its
 `backward()` records, as needle's does): with the collector off, 100 steps leave 0 extra live
 tensors with stand-ins and 1 700 without (17 a step, each step's batch and activations among
 them); with the collector on, an epoch takes 0.367 s with stand-ins and 0.420 s without, the

@@ -4,7 +4,7 @@ The page is one HTML file: graphviz lays the graph out once (inline SVG), and th
 JavaScript (`viz/page/stepper.js`, inline) rewrites the numbers of that drawing for each step of
 the recorded pass, fills the evaluation-trace table beside it, and, for scalar graphs, recomputes
 the forward and reverse pass in the browser when an input changes. Nothing is fetched: the file
-opens from disk, offline, in any current browser. DESIGN.md ("viz.stepper") is the contract,
+opens from disk, offline, in any current browser. docs/design.md ("viz.stepper") describes it,
 including the page's automation interface (`#adjoint-trace`, `data-step`, SVG ids,
 `window.adjoint`).
 
@@ -158,7 +158,7 @@ def summary_text(x: Any) -> str:
 
 
 def trace_data(scene: Scene, steps: list[Step], title: str) -> dict[str, Any]:
-    """The recorded pass as DESIGN.md's `#adjoint-trace` JSON, with what the page also needs:
+    """The recorded pass as docs/design.md's `#adjoint-trace` JSON, with what the page also needs:
     roles, the primitive of each scalar node, Baydin names for the trace table."""
     if scene.tensor:
         return _tensor_trace(scene, steps, title)

@@ -10,7 +10,7 @@ JVP against VJP, and reverse over reverse (tests/vector_helpers.py, the op catal
 
 - `matmul_transposed(a, b, transpose_a, transpose_b)`: A·Bᵀ or Aᵀ·B as one node, the transpose a
   BLAS flag rather than a node of its own. `MatMul.gradient` uses it for Ȳ·Bᵀ and Aᵀ·Ȳ. The
-  numpy work is the same either way; what it saves is four nodes per step of the founding note's
+  numpy work is the same either way; what it saves is four nodes per step of the seed
   loop: 8.21 million instructions per step instead of 8.32 (1.3% fewer; callgrind, 40 steps).
   In time it pays more than that count says: the seed loop's epoch against numpy's
   (`python -m bench.vector`, three runs each way, taking turns) was 1.14, 1.16 and 1.22× with it

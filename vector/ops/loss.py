@@ -1,4 +1,4 @@
-"""The softmax cross-entropy loss of the founding note, as one op."""
+"""The softmax cross-entropy loss of the seed loop (`examples/nn_epoch.py`), as one op."""
 
 from __future__ import annotations
 

@@ -230,7 +230,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--no-shuffle",
         dest="shuffle",
         action="store_false",
-        help="train on the batches in file order, as the founding note's loop does",
+        help="train on the batches in file order, as the seed loop does",
     )
     add("--threads", type=_positive_int, default=1, help="BLAS threads for the matrix products")
     add("--save", metavar="PATH", type=_path, help="save the model (.npz) after each epoch")

@@ -108,7 +108,7 @@ def epoch(
 
 
 def build_model(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES) -> nn.Module:
-    """`two-layer` (the founding note's relu(X·W₁)·W₂), `mlp` (Linear-ReLU-Linear) or
+    """`two-layer` (the seed loop's relu(X·W₁)·W₂), `mlp` (Linear-ReLU-Linear) or
     `mlp-resnet` (needle's MLPResNet with hidden_dim=hidden), for inputs of `dim` features."""
     if name == "two-layer":
         return models.TwoLayerNet(dim, hidden, num_classes)

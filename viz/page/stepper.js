@@ -886,7 +886,7 @@
     });
   }
 
-  // --- the automation interface (DESIGN.md) ---------------------------------------------------
+  // --- the automation interface (docs/design.md) -----------------------------------------------
 
   const asObject = (map) => Object.fromEntries([...map].map(([id, v]) => [String(id), v]));
   const api = {
@@ -896,7 +896,7 @@
     values: () => asObject(model.value),
     grads: () => asObject(gradsAt(position.reverse)),
     setInput: (id, x) => setInput(id, x),
-    // beyond the contract: the forward view and the recorded steps as the page now has them
+    // beyond docs/design.md: the forward view and the recorded steps as the page now has them
     mode: () => mode,
     setMode: (next, input) => setMode(next, input),
     tangents: () => (TENSOR ? {} : asObject(tangentsFor(seed))),
