@@ -47,6 +47,7 @@ NUMPY: dict[str, Callable[..., Any]] = {
 
 
 def test_every_primitive_has_a_reference() -> None:
+    # (a primitive added to the table needs its numpy reference here, to be covered below)
     assert set(NUMPY) == set(PRIMITIVES)
 
 
@@ -54,7 +55,8 @@ def _cases() -> list[tuple[str, tuple[float, ...]]]:
     """Every primitive with a non-finite number in each argument position, the others ordinary
     (2.0, and the exponents 2, 0.5 and -1 for power_scalar)."""
     cases = []
-    for name, prim in PRIMITIVES.items():
+    for name in NUMPY:
+        prim = PRIMITIVES[name]
         if name == "power_scalar":
             cases += [(name, (x, n)) for x in SPECIAL for n in (2, 0.5, -1)]
             cases += [(name, (x, n)) for x in (2.0, 0.0, -2.0) for n in SPECIAL]
