@@ -22,6 +22,8 @@ from vector.data import write_idx
 from vector.files import OutputPathError, atomic_output
 from vector.train import cli
 
+UP = os.pardir  # the parent folder, spelled as a user would type it
+
 MODEL = ["--model", "mlp-resnet", "--hidden", "16", "--optimizer", "adam", "--lr", "0.01"]
 
 
@@ -97,10 +99,10 @@ def test_log_onto_the_loaded_checkpoint_is_refused_however_spelled(
     monkeypatch.chdir(tmp_path / "sub")
     for load, log in (
         (str(saved), str(saved)),
-        ("../m.npz", "./../m.npz"),
-        (str(saved), "../alias.npz"),
-        ("../alias.npz", str(saved)),
-        (str(saved), "../hard.npz"),
+        (f"{UP}/m.npz", f"./{UP}/m.npz"),
+        (str(saved), f"{UP}/alias.npz"),
+        (f"{UP}/alias.npz", str(saved)),
+        (str(saved), f"{UP}/hard.npz"),
     ):
         argv = ["--data-dir", str(mnist_dir), *MODEL, "--load", load, "--log", log]
         line = _refused(capsys, epochs, *argv)
