@@ -150,6 +150,10 @@ def test_undrawable_labels_are_refused_naming_the_label(tmp_path: Path, label: s
         ("viz.forward_table", lambda y: viz.forward_table(y, [y]), "a dict of input nodes"),
         ("viz.stepper", lambda y: viz.stepper(y, title=7), "the title must be a string"),
         ("Stepper.save", lambda y: viz.stepper(y).save(3), "a file path"),
+        ("viz.draw", lambda y: viz.draw(y, max_nodes="5"), "max_nodes must be a whole number"),
+        ("viz.stepper", lambda y: viz.stepper(y, params=3), "params must be a list of parameter"),
+        ("viz.forward_table", lambda y: viz.forward_table(y, {"x": 1.0}), "a key is 'x'"),
+        ("viz.draw", lambda y: viz.draw(y, tangents={y: "a"}), "the tangent of"),
     ],
 )
 def test_wrong_argument_types_are_one_type_error(where: str, call: Any, expected: str) -> None:
@@ -160,6 +164,24 @@ def test_wrong_argument_types_are_one_type_error(where: str, call: Any, expected
     assert message.startswith(f"{where}: "), message
     assert expected in message
     assert "attribute" not in message
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda y: viz.draw(y, rankdir="XY"), "viz.draw: rankdir must be one of TB, LR, BT, RL"),
+        (lambda y: viz.stepper(y, max_nodes=0), "viz.stepper: max_nodes must be at least 1, got 0"),
+        (
+            lambda y: viz.backward_frame_graphs(y, rankdir="tb"),
+            "viz.backward_frame_graphs: rankdir",
+        ),
+    ],
+)
+def test_wrong_option_values_are_one_value_error(call: Any, expected: str) -> None:
+    y = Value(2.0, label="x") * 3.0
+    with pytest.raises(ValueError) as info:
+        call(y)
+    assert str(info.value).startswith(expected)
 
 
 def test_stepper_of_a_float_says_what_was_expected() -> None:

@@ -15,9 +15,10 @@ could show them).
 
 from __future__ import annotations
 
+import numbers
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from autodiff import topological_order
@@ -28,6 +29,9 @@ MAX_LABEL = 1000
 """The longest label or title drawn, in characters."""
 
 _ALLOWED_CONTROLS = "\t\n"
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+"""graphviz's layout directions: top to bottom, left to right, and their reverses."""
 
 NOT_GIVEN: Any = object()
 """The default of `check_graph(path=...)`: no path to check (None is a wrong path)."""
@@ -70,25 +74,60 @@ def check_root(root: Any, where: str) -> None:
 
 
 def check_graph(
-    root: Any, where: str, *, title: Any = None, seeds: Any = None, path: Any = NOT_GIVEN
+    root: Any,
+    where: str,
+    *,
+    title: Any = None,
+    seeds: Any = None,
+    path: Any = NOT_GIVEN,
+    max_nodes: Any = NOT_GIVEN,
+    params: Any = None,
+    rankdir: Any = NOT_GIVEN,
 ) -> None:
-    """Check, before any drawing, that `root` is a node, `title` (if given) a drawable string,
-    `seeds` (if given) a mapping of nodes to numbers, `path` (if given) a path, and every label
-    in the graph drawable."""
+    """Check, before any drawing, that `root` is a node and every label in its graph drawable,
+    and each option given is what the entry point expects: `title` a drawable string, `seeds` a
+    dict of nodes to numbers, `path` a path, `max_nodes` a whole number >= 1, `params` nodes,
+    `rankdir` one of graphviz's four directions."""
     check_root(root, where)
     if path is not NOT_GIVEN:
         check_path(path, where)
     if title is not None:
         check_text(title, where, "the title")
-    if seeds is not None and not isinstance(seeds, Mapping):
+    if seeds is not None:
+        _check_seeds(seeds, where)
+    if max_nodes is not NOT_GIVEN:
+        if not isinstance(max_nodes, int) or isinstance(max_nodes, bool):
+            raise TypeError(f"{where}: max_nodes must be a whole number, got {_short(max_nodes)}")
+        if max_nodes < 1:
+            raise ValueError(f"{where}: max_nodes must be at least 1, got {max_nodes}")
+    if params is not None and (not isinstance(params, Iterable) or isinstance(params, str)):
         raise TypeError(
-            f"{where}: the tangents must be a dict of input nodes to numbers ({{x: 1.0}}), "
-            f"got {_short(seeds)} ({type(seeds).__name__})"
+            f"{where}: params must be a list of parameter nodes, got {_short(params)} "
+            f"({type(params).__name__})"
         )
+    if rankdir is not NOT_GIVEN and rankdir not in RANKDIRS:
+        raise ValueError(f"{where}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     for node in topological_order((root,)):
         label = getattr(node, "label", None)
         if label:  # drawn as str(label), as a name
             check_text(str(label), where, "the label")
+
+
+def _check_seeds(seeds: Any, where: str) -> None:
+    expected = "a dict of input nodes to numbers ({x: 1.0})"
+    if not isinstance(seeds, Mapping):
+        raise TypeError(
+            f"{where}: the tangents must be {expected}, got {_short(seeds)} "
+            f"({type(seeds).__name__})"
+        )
+    for node, tangent in seeds.items():
+        if not hasattr(node, "id"):
+            raise TypeError(f"{where}: the tangents must be {expected}; a key is {_short(node)}")
+        if not isinstance(tangent, numbers.Real):
+            raise TypeError(
+                f"{where}: the tangents must be {expected}; the tangent of {_short(node)} is "
+                f"{_short(tangent)}"
+            )
 
 
 def check_path(path: Any, where: str) -> None:

@@ -47,7 +47,15 @@ def draw(
     Colours mark roles (see `viz.roles`): leaves in `params`, or of a class named `Parameter`, are
     parameters. Graphs above `max_nodes` nodes are refused with a message saying how to draw less.
     """
-    check_graph(root, "viz.draw", title=title, seeds=tangents)
+    check_graph(
+        root,
+        "viz.draw",
+        title=title,
+        seeds=tangents,
+        max_nodes=max_nodes,
+        params=params,
+        rankdir=rankdir,
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     graph = new_graph(title, rankdir)
     if scene.tensor:

@@ -53,7 +53,9 @@ def backward_frame_graphs(
     sent: those of steps before k, and those the current node sends now (in red). Nodes the pass
     has not reached are grey and show the partial adjoints they have collected so far.
     """
-    check_graph(root, "viz.backward_frame_graphs")
+    check_graph(
+        root, "viz.backward_frame_graphs", max_nodes=max_nodes, params=params, rankdir=rankdir
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     steps = root.backward(trace=True)
     return [_frame(scene, steps, k, rankdir) for k in range(len(steps))]
@@ -185,7 +187,7 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     derivative ∂vⱼ/∂vᵢ and sends the products v̄ⱼ·∂vⱼ/∂vᵢ to its inputs. Names come from the graph
     of `root` when given (so they match `viz.draw(root)`), else from the node's own sub-graph.
     """
-    check_graph(node if root is None else root, "viz.node_step")
+    check_graph(node if root is None else root, "viz.node_step", max_nodes=max_nodes)
     check_root(node, "viz.node_step")
     scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
     if node.id not in scene.index:

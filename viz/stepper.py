@@ -70,7 +70,9 @@ def stepper(
     is laid out top to bottom (`rankdir="TB"`), which leaves room for the trace table beside it.
     Save the page with `.save("out/y.html")`; in Jupyter the returned object shows itself.
     """
-    check_graph(root, "viz.stepper", title=title)
+    check_graph(
+        root, "viz.stepper", title=title, max_nodes=max_nodes, params=params, rankdir=rankdir
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     steps = root.backward(trace=True)
     if title is None:
