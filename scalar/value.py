@@ -103,7 +103,7 @@ class Value(Arithmetic):
     id: int
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
-        number = as_number(data)
+        number = as_number(data, "Value")
         if number is None:
             raise TypeError(f"Value: data must be a number, got {data!r} ({type(data).__name__})")
         self.data = number
@@ -161,7 +161,7 @@ class Value(Arithmetic):
         else the TypeError naming `method` and both operands."""
         if isinstance(other, Value):
             return other
-        number = as_number(other)
+        number = as_number(other, f"Value.{method}")
         if number is None:
             this = f"Value(data={self.data!r})"
             raise operand_error("Value", method, this, other, reflected=reflected)

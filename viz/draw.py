@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from viz.checks import check_graph
 from viz.labels import TEMPLATES, Line, array_lines, as_array, edge_text, fill, op_text, value
 from viz.numbers import number, product
 from viz.roles import ADJOINT_TEXT, TANGENT_TEXT, add_legend
@@ -38,6 +39,15 @@ def draw(
     Colours mark roles (see `viz.roles`): leaves in `params`, or of a class named `Parameter`, are
     parameters. Graphs above `max_nodes` nodes are refused with a message saying how to draw less.
     """
+    check_graph(
+        root,
+        "viz.draw",
+        title=title,
+        seeds=tangents,
+        max_nodes=max_nodes,
+        params=params,
+        rankdir=rankdir,
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     graph = new_graph(title, rankdir)
     if scene.tensor:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viz.checks import check_graph, check_root
 from viz.draw import adjoint_line, local_line, scalar_fields, tensor_fields
 from viz.labels import TEMPLATES, Line, edge_text, expression, fill, record, value
 from viz.numbers import number, total
@@ -54,6 +55,9 @@ def backward_frame_graphs(
     sent: those of steps before k, and those the current node sends now (in red). Nodes the pass
     has not reached are grey and show the partial adjoints they have collected so far.
     """
+    check_graph(
+        root, "viz.backward_frame_graphs", max_nodes=max_nodes, params=params, rankdir=rankdir
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     steps = root.backward(trace=True)
     return [_frame(scene, steps, k, rankdir) for k in range(len(steps))]
@@ -65,6 +69,7 @@ def backward_frames(root: Any, folder: str | os.PathLike[str], **frame_kwargs: A
     Frames left in `folder` by an earlier, longer pass (`step-NNN.png` beyond the new last one) are
     removed, so the folder always holds exactly this pass.
     """
+    check_graph(root, "viz.backward_frames", path=folder)
     require_dot()  # before running the pass: fail fast and leave the grads alone
     graphs = backward_frame_graphs(root, **frame_kwargs)
     folder = Path(folder)
@@ -170,6 +175,8 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     derivative ∂vⱼ/∂vᵢ and sends the products v̄ⱼ·∂vⱼ/∂vᵢ to its inputs. Names come from the graph
     of `root` when given (so they match `viz.draw(root)`), else from the node's own sub-graph.
     """
+    check_graph(node if root is None else root, "viz.node_step", max_nodes=max_nodes)
+    check_root(node, "viz.node_step")
     scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
     if node.id not in scene.index:
         raise ValueError("viz.node_step: the node is not part of the graph of root=")

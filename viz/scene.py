@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from autodiff import topological_order
 from autodiff.names import node_names
+from viz.checks import dot_text
 from viz.labels import is_tensor, op_text, record
 from viz.roles import FILL, Role, classify
 
@@ -91,7 +92,7 @@ def new_graph(title: str | None, rankdir: str) -> graphviz.Digraph:
     graph = load_graphviz().Digraph("adjoint")
     graph.attr(rankdir=rankdir, fontname="Helvetica", nodesep="0.35", ranksep="0.55")
     if title:
-        graph.attr(label=title, labelloc="t", fontsize="15")
+        graph.attr(label=dot_text(title), labelloc="t", fontsize="15")
     graph.attr("node", fontname="Helvetica", fontsize="11", shape="record", style="filled")
     graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
     return graph

@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viz.checks import check_graph, check_path
 from viz.draw import draw
 from viz.page_data import trace_data
 from viz.page_svg import page_svg, svg_size_px
@@ -72,6 +73,9 @@ def stepper(
     beside it. Save the page with `.save("out/y.html")`; in Jupyter the returned object shows
     itself.
     """
+    check_graph(
+        root, "viz.stepper", title=title, max_nodes=max_nodes, params=params, rankdir=rankdir
+    )
     params = list(params or ())
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     fields = input_fields(scene, inputs)
@@ -246,6 +250,7 @@ class Stepper:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to `path` (through a temporary file and a rename) and return it."""
+        check_path(path, "Stepper.save")
         path = Path(path)
         write_atomically(path, self.html.encode("utf-8"))
         return path

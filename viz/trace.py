@@ -25,6 +25,7 @@ from typing import Any
 
 from autodiff import Step, topological_order
 from autodiff.names import baydin_indices, node_names, v_name
+from viz.checks import check_graph
 from viz.labels import INFIX_ARITHMETIC, bar, dot, expression, subscript
 from viz.numbers import DIGITS, honest_digits, number, product, total
 from viz.numbers import factor as factor
@@ -218,6 +219,7 @@ def forward_table(
     root: Any, tangents: Mapping[Any, float], first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 2 for `root`: forward primal trace | forward tangent trace."""
+    check_graph(root, "viz.forward_table", title=title, seeds=tangents)
     rows = forward_trace(root, tangents, first)
     return _table(rows, "Forward primal trace", "Forward tangent trace", title, reverse=False)
 
@@ -226,6 +228,7 @@ def reverse_table(
     root: Any, steps: list[Step] | None = None, first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 3 for `root`: forward primal trace | reverse adjoint trace."""
+    check_graph(root, "viz.reverse_table", title=title)
     rows = reverse_trace(root, steps, first)
     return _table(rows, "Forward primal trace", "Reverse adjoint trace", title, reverse=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,10 @@ from vector.program import Operand, literal
 def _number(op: str, scalar: Any) -> Any:
     """`scalar` as a real number (see `real_number`), else a TypeError naming `op`."""
     number = real_number(scalar)
+    if isinstance(number, int) and abs(number) > sys.float_info.max:
+        # numpy would fail later with a bare "int too large to convert to float"
+        size = f"{'-' if number < 0 else ''}10**{math.floor(math.log10(abs(number)))}"
+        raise OverflowError(f"{op}: the scalar (about {size}) is too large for a float")
     if number is not None:
         return number
     raise TypeError(

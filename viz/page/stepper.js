@@ -74,7 +74,7 @@
       if (problem) throw new Error(`${n.name}: ${problem}`);
       const out = p.value(...args);
       if (!Number.isFinite(out) && args.every(Number.isFinite)) {
-        throw new Error(`${n.name}: ${p.name}(${args.map((a) => number(a)).join(", ")}) is too large for a float`);
+        throw new Error(`${n.name}: ${n.primitive}(${args.map((a) => number(a)).join(", ")}) is too large for a float`);
       }
       value.set(n.id, out);
       local.set(n.id, p.local_derivatives(...args, out));
@@ -923,13 +923,14 @@
         }
       });
     }
-    element("reset").addEventListener("click", (event) => {
-      const given = new Map(leaves.map((n) => [n.id, num(n.value)]));
-      model = scalarModel(given);
-      inputs = given;
+    document.getElementById("reset").addEventListener("click", (event) => {
+      // Back to the pass Python recorded, as it is: recomputing it could fail where Python did
+      // not (a product that overflows to inf), and reset must always work.
+      inputs = new Map(leaves.map((n) => [n.id, num(n.value)]));
+      model = recordedModel();
       for (const field of box.querySelectorAll("input")) field.value = String(inputs.get(Number(field.dataset.node)));
-      element("input-error").textContent = "";
       render();
+      document.getElementById("input-error").textContent = "";
       event.currentTarget.blur();
     });
   }
