@@ -52,6 +52,12 @@ def test_the_tour_runs_top_to_bottom_from_another_folder(tmp_path: Path) -> None
     assert "  forward mode  300 forward passes" in printed
     assert "  reverse mode  1 forward + 1 backward pass" in printed
     assert "epoch 3: test error" in printed
+    # The adjoint programs: Baydin's x1 used twice, and the seed step against hw0's formulas.
+    assert "    x1_bar += v1_bar * (1.0 / x1)" in printed
+    assert "W2_bar = v2.T @ Z_bar" in printed
+    assert "∇W2 = Aᵀ·G agrees: True" in printed
+    assert "∇W1 = Xᵀ·((G·W2ᵀ) ∘ [X·W1 > 0]) agrees: True" in printed
+    assert "equal to backward(), bit for bit: True" in printed
     # The graph-growth demonstration: the seed loop's update keeps each batch's graph the same
     # size; the recorded update makes it grow by the same number of nodes every batch.
     seed = counts(printed, "seed loop's update")
