@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,158 @@ def numpy_epoch(
     return W1, W2
 
 
+# ------------------------------------------------------------------------ the adjoint program
+def seed_program(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, batch: int = 100):
+    """The seed step's adjoint program, built once from the first batch's graph: the batch and
+    its one-hot labels (the loop's own float64 one-hot) are data that requires no gradient."""
+    import vector
+    from vector import relu, softmax_loss
+
+    Y = np.zeros((batch, y.max() + 1))
+    Y[np.arange(batch), y[:batch]] = 1
+    leaves = [
+        Tensor(X[:batch], requires_grad=False, label="X"),
+        Tensor(W1, label="W1"),
+        Tensor(W2, label="W2"),
+        Tensor(Y, requires_grad=False, label="Y"),
+    ]
+    Z = relu(leaves[0].matmul(leaves[1])).matmul(leaves[2])
+    Z.label = "Z"
+    loss = softmax_loss(Z, leaves[3])
+    loss.label = "loss"
+    return vector.program(loss, leaves)
+
+
+def program_epoch(
+    prog: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    W1: np.ndarray,
+    W2: np.ndarray,
+    lr: float = 0.1,
+    batch: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seed loop with each step's forward and backward pass done by the program: the same
+    batch slice, one-hot labels and update as `numpy_epoch`."""
+    for i in range(X.shape[0] // batch):
+        batch_indices = slice(i * batch, (i + 1) * batch)
+        x = X[batch_indices, :]
+        yy = y[batch_indices]
+        Y = np.zeros((batch, y.max() + 1))
+        Y[np.arange(batch), yy] = 1
+        _, (_, dW1, dW2, _) = prog(x, W1, W2, Y)
+        W1 = W1 - lr * dW1
+        W2 = W2 - lr * dW2
+    return W1, W2
+
+
+def compiled_epoch(
+    X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, lr: float = 0.1, batch: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seed loop with `vector.compile`: its step traced at the first batch (included in the
+    time), replayed after; the batch and the one-hot passed as data."""
+    import vector
+    from vector import relu, softmax_loss
+
+    def seed_loss(X: Tensor, W1: Tensor, W2: Tensor, Y: Tensor) -> Tensor:
+        return softmax_loss(relu(X.matmul(W1)).matmul(W2), Y)
+
+    step = vector.compile(seed_loss)
+    for i in range(X.shape[0] // batch):
+        batch_indices = slice(i * batch, (i + 1) * batch)
+        x = Tensor(X[batch_indices, :], requires_grad=False)
+        yy = y[batch_indices]
+        Y = np.zeros((batch, y.max() + 1))
+        Y[np.arange(batch), yy] = 1
+        _, (_, dW1, dW2, _) = step(x, W1, W2, Tensor(Y, requires_grad=False))
+        W1 = W1 - lr * dW1
+        W2 = W2 - lr * dW2
+    return W1, W2
+
+
+def torch_epoch(
+    X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, lr: float = 0.1, batch: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seed loop in PyTorch's eager mode: the same batches, one-hot labels, loss and update."""
+    import torch
+
+    w1 = torch.from_numpy(W1).requires_grad_()
+    w2 = torch.from_numpy(W2).requires_grad_()
+    for i in range(X.shape[0] // batch):
+        batch_indices = slice(i * batch, (i + 1) * batch)
+        x = torch.from_numpy(X[batch_indices, :])
+        yy = y[batch_indices]
+        Y = np.zeros((batch, y.max() + 1))
+        Y[np.arange(batch), yy] = 1
+        Z = torch.relu(x @ w1) @ w2
+        loss = (torch.logsumexp(Z, dim=1) - (Z * torch.from_numpy(Y)).sum(dim=1)).mean()
+        loss.backward()
+        with torch.no_grad():
+            w1 = (w1 - lr * w1.grad).requires_grad_()
+            w2 = (w2 - lr * w2.grad).requires_grad_()
+    return w1.detach().numpy(), w2.detach().numpy()
+
+
+def program_table(
+    X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, repeats: int
+) -> None:
+    """The seed loop's epoch through its adjoint program, against numpy by hand and PyTorch.
+
+    Each round runs every side once, in turn; the table gives medians over rounds and the median
+    of each round's ratio (robust when other work on the machine slows some rounds down).
+    """
+    start = time.perf_counter()
+    prog = seed_program(X, y, W1, W2)
+    built = time.perf_counter() - start
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        sides = ["numpy", "program", "compile", "pytorch", "adjoint"]
+    except ImportError:
+        sides = ["numpy", "program", "compile", "adjoint"]
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    runs = {
+        "numpy": lambda: numpy_epoch(X, y, W1, W2),
+        "program": lambda: program_epoch(prog, X, y, W1, W2),
+        "compile": lambda: compiled_epoch(X, y, W1, W2),
+        "pytorch": lambda: torch_epoch(X, y, W1, W2),
+        "adjoint": lambda: tuple(t.numpy() for t in nn_epoch(X, y, Tensor(W1), Tensor(W2))),
+    }
+    for _ in range(repeats):
+        for side in sides:
+            begin = time.perf_counter()
+            results[side] = runs[side]()
+            times[side].append(time.perf_counter() - begin)
+
+    def ratio(side: str, base: str) -> float:
+        return statistics.median(a / b for a, b in zip(times[side], times[base], strict=True))
+
+    print()
+    print(f"the seed step as a program (built once from one batch's graph in {built:.3f} s)")
+    print(f"{'':24}{'median s':>10}{'min s':>9}{'/ numpy':>9}{'/ pytorch':>11}")
+    names = {
+        "numpy": "numpy by hand",
+        "program": "adjoint program",
+        "compile": "vector.compile",
+        "pytorch": "pytorch eager",
+        "adjoint": "adjoint (seed loop)",
+    }
+    for side in sides:
+        vs_torch = f"{ratio(side, 'pytorch'):11.2f}" if "pytorch" in sides else ""
+        print(
+            f"{names[side]:24}{statistics.median(times[side]):10.3f}{min(times[side]):9.3f}"
+            f"{ratio(side, 'numpy'):9.2f}{vs_torch}"
+        )
+    print("(ratios: the median over rounds of each round's ratio)")
+    for side in ("program", "compile"):
+        same = all(
+            np.array_equal(a, b) for a, b in zip(results[side], results["adjoint"], strict=True)
+        )
+        print(f"weights after the epoch: {names[side]} {'==' if same else '!='} the seed loop's")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="epochs timed per side")
@@ -83,6 +236,7 @@ def main() -> None:
     print(f"{'numpy by hand':24}{base:10.3f}{min(times['numpy']):9.3f}{1:8.2f}")
     print(f"{'adjoint (seed loop)':24}{ours:10.3f}{min(times['adjoint']):9.3f}{ours / base:8.2f}")
     print(f"weights after the epoch: max |numpy − adjoint| = {drift:.2e} ({a1.dtype})")
+    program_table(X, y, W1, W2, args.repeats)
 
 
 if __name__ == "__main__":

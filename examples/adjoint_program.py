@@ -10,6 +10,7 @@ Run with `python -m examples.adjoint_program`.
 
 from __future__ import annotations
 
+from examples import seed_program
 from scalar import Value, program
 
 
@@ -64,9 +65,22 @@ def scalar_report() -> str:
     return "\n".join(lines)
 
 
+def vector_report() -> str:
+    """The seed loop's step: its program beside the backprop needle's hw0 derives by hand."""
+    prog, loss, leaves = seed_program.seed_step_program()
+    return "\n".join(
+        [
+            title("The adjoint program of the seed loop's step (examples/seed_program.py)"),
+            ">>> prog = vector.program(loss, inputs=[X, W1, W2, Y])   # one batch's graph",
+            ">>> print(prog)",
+            seed_program.report(prog, loss, leaves),
+        ]
+    )
+
+
 def report() -> str:
     """Every section of this example."""
-    return scalar_report()
+    return scalar_report() + "\n\n" + vector_report()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from examples import fashion, modes, moons, partial_adjoint, pictures, topo_order
+from examples import adjoint_program, fashion, modes, moons, partial_adjoint, pictures, topo_order
 from examples.graphs import baydin
 from viz import forward_table, reverse_table
 
@@ -102,19 +102,21 @@ def show_traces() -> None:
     print(partial_adjoint.report())
     print(section("3. Why a topological order?"))
     print(topo_order.report())
+    print(section("4. The adjoint program: the reverse pass written out as code"))
+    print(adjoint_program.report())
 
 
 def show_modes(n: int) -> None:
-    print(section("4. Forward or reverse mode? f: Rⁿ → Rᵏ takes n forward or k backward passes"))
+    print(section("5. Forward or reverse mode? f: Rⁿ → Rᵏ takes n forward or k backward passes"))
     print(modes.report(n))
 
 
 def show_trainings(work: Workload, data_dir: Path | None) -> None:
-    print(section("5. micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons points"))
+    print(section("6. micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons points"))
     history = moons.train(steps=work.moons_steps)
     print(f"final training accuracy: {history.accuracies[-1]:.0%}")
 
-    print(section("6. The seed loop's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
+    print(section("7. The seed loop's network relu(X·W1)·W2, 784 → 100 → 10, by its own loop"))
     data = fashion.load(work.train_images, work.test_images, data_dir)
     print(
         f"nn_epoch (examples/nn_epoch.py), SGD with lr {fashion.LR} on batches of "

@@ -7,7 +7,9 @@ Baydin's example it would call the sum v3 and the sine v4; the paper has them th
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -94,3 +96,17 @@ def two_layer(batch: int = 4, dim: int = 784, hidden: int = 100, classes: int = 
     loss = softmax_loss(Z, y_one_hot)
     loss.label = "loss"
     return TwoLayer(loss, net, X, y_one_hot)
+
+
+def mlp(hidden: int = 4, seed: int = 0) -> dict[str, Any]:
+    """micrograd's MLP(2, [hidden, 1]) on one point, with a squared-error loss: 50 nodes for
+    hidden = 4, the graph of one training example of `examples.moons`."""
+    from scalar.nn import MLP
+
+    random.seed(seed)
+    model = MLP(2, [hidden, 1])
+    x = [Value(0.5, label="x1"), Value(-1.5, label="x2")]
+    out = model(x)
+    loss = (out - 1.0) ** 2
+    loss.label = "loss"
+    return {"loss": loss, "model": model, "x1": x[0], "x2": x[1]}

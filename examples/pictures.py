@@ -14,7 +14,7 @@ from typing import Any
 
 import viz
 from examples import graphs
-from viz.labels import number
+from viz.numbers import number
 from viz.render import require_dot
 from viz.scene import load_graphviz
 

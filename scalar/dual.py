@@ -41,7 +41,7 @@ class Dual(Arithmetic):
     tangent: float
 
     def __init__(self, primal: Any, tangent: Any = 0.0) -> None:
-        p, t = as_number(primal), as_number(tangent)
+        p, t = as_number(primal, "Dual"), as_number(tangent, "Dual")
         if p is None or t is None:
             bad = primal if p is None else tangent
             raise TypeError(f"Dual: primal and tangent must be numbers, got {bad!r}")
@@ -56,7 +56,7 @@ class Dual(Arithmetic):
         0), else the TypeError naming `method` and both operands."""
         if isinstance(other, Dual):
             return other
-        number = as_number(other)
+        number = as_number(other, f"Dual.{method}")
         if number is None:
             this = f"Dual(primal={self.primal!r})"
             raise operand_error("Dual", method, this, other, reflected=reflected)

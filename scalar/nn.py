@@ -33,8 +33,9 @@ class Neuron(Module):
     """act(w·x + b) with `nin` weights drawn from U(−1, 1) by Python's `random`, and b = 0."""
 
     def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0.0)
+        # Labels name the parameters in viz's pictures and pages: weights w1…wn, the bias b.
+        self.w = [Value(random.uniform(-1, 1), label=f"w{i + 1}") for i in range(nin)]
+        self.b = Value(0.0, label="b")
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Any] | Value | float) -> Value:

@@ -9,18 +9,41 @@ f and its derivatives.
 
 from __future__ import annotations
 
+import math
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from scalar.primitives import PRIMITIVES
 
 
-def as_number(x: Any) -> float | None:
-    """`x` as a float if it is a real number (int, float, bool, numpy scalar), else None."""
+def as_number(x: Any, what: str = "number") -> float | None:
+    """`x` as a float if it is a real number (int, float, bool, numpy scalar), else None.
+
+    A real number too large for a float (10**400) raises OverflowError naming `what` (the op or
+    constructor it was given to) and the number, rather than Python's bare "int too large to
+    convert to float".
+    """
     if isinstance(x, numbers.Real):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"{what}: {_magnitude(x)} is too large for a float "
+                f"(the largest is {sys.float_info.max:.6g})"
+            ) from None
     return None
+
+
+def _magnitude(x: numbers.Real) -> str:
+    """A huge number in a few characters (its repr may have thousands of digits)."""
+    if not isinstance(x, numbers.Rational) or x == 0:
+        return f"a huge {type(x).__name__}"
+    # log10 takes ints of any size; a fraction's is its numerator's less its denominator's.
+    exponent = math.floor(math.log10(abs(x.numerator)) - math.log10(x.denominator))
+    sign = "-" if x < 0 else ""
+    return f"about {sign}10**{exponent} ({type(x).__name__})"
 
 
 def operand_error(cls: str, method: str, this: str, other: Any, *, reflected: bool) -> TypeError:

@@ -21,6 +21,16 @@ Conventions:
   for the adjoint program (`scalar.program`), which writes them out line by line. Each computes
   exactly what the callables compute, the same operations in the same order, so a program's
   numbers equal `backward()`'s bit for bit; a test checks that at many points.
+
+Non-finite numbers (inf, -inf, nan) are numbers here, as they are to Python and numpy: a `Value`
+may hold one, and each primitive then returns what IEEE arithmetic and numpy give (inf + 1 = inf,
+exp(-inf) = 0, tanh(inf) = 1, relu(nan) = nan: a nan in gives a nan out). Where the result is
+undefined, or finite operands give a result too large for a float, the row's check or value
+raises one ValueError, ZeroDivisionError or OverflowError naming the op and the operands instead
+(sin(inf), log(-inf), 0 ** -inf, exp(1000), 1e200 ** 2), never Python's bare "math domain
+error". The exceptions are + − × ÷, which give ±inf on overflow unchecked, as numpy does: they are
+nearly every node of a network, and a check on each would cost more than it tells. A number too
+large for a float at all (10**400) is refused where it enters (`Value(10**400)`, `x + 10**400`).
 """
 
 from __future__ import annotations
@@ -73,6 +83,13 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
+def _fmt_exponent(n: float) -> str:
+    # An int exponent may have thousands of digits (Python refuses to print past 4300).
+    if isinstance(n, int) and n.bit_length() > 64:
+        return f"about {'-' if n < 0 else ''}10**{math.floor(math.log10(abs(n)))}"
+    return repr(n)
+
+
 # --- domain checks -------------------------------------------------------------------------------
 
 
@@ -84,11 +101,12 @@ def _check_div(a: float, b: float) -> None:
 def _check_pow_number(x: float, n: float) -> None:
     if x == 0 and n < 0:
         raise ZeroDivisionError(
-            f"**: {_fmt(x)} ** {n!r} divides by zero (a negative power of 0 is undefined)"
+            f"**: {_fmt(x)} ** {_fmt_exponent(n)} divides by zero "
+            "(a negative power of 0 is undefined)"
         )
     if x < 0 and not float(n).is_integer():
         raise ValueError(
-            f"**: {_fmt(x)} ** {n!r} is not a real number "
+            f"**: {_fmt(x)} ** {_fmt_exponent(n)} is not a real number "
             "(a negative base needs an integer exponent)"
         )
 
@@ -106,6 +124,18 @@ def _check_log(x: float) -> None:
         raise ValueError(f"log: log({_fmt(x)}) is undefined; log needs an argument > 0")
 
 
+def _check_periodic(name: str) -> Callable[[float], None]:
+    """The check of sin or cos: finite arguments only (they have no limit at ±inf)."""
+
+    def check(x: float) -> None:
+        if math.isinf(x):
+            raise ValueError(
+                f"{name}: {name}({_fmt(x)}) is undefined; {name} needs a finite argument"
+            )
+
+    return check
+
+
 def _check_sqrt(x: float) -> None:
     if x < 0:
         raise ValueError(f"sqrt: sqrt({_fmt(x)}) is not a real number; sqrt needs an argument >= 0")
@@ -118,7 +148,9 @@ def _pow(x: float, n: float) -> float:
     try:
         return float(x**n)
     except OverflowError:
-        raise OverflowError(f"**: {_fmt(x)} ** {n!r} is too large for a float") from None
+        raise OverflowError(
+            f"**: {_fmt(x)} ** {_fmt_exponent(n)} is too large for a float"
+        ) from None
 
 
 def _exp(x: float) -> float:
@@ -276,8 +308,13 @@ PRIMITIVES: dict[str, Primitive] = {
             "sin", "sin", _X, 1,
             value=math.sin,
             local_derivatives=lambda x, out: (math.cos(x),),
-            check=None,
-            js=JavaScript("Math.sin(x)", "[Math.cos(x)]"),
+            check=_check_periodic("sin"),
+            js=JavaScript(
+                "Math.sin(x)",
+                "[Math.cos(x)]",
+                "Math.abs(x) === Infinity ? "
+                "`sin: sin(${x}) is undefined; sin needs a finite argument` : null",
+            ),
             source=PythonSource("math.sin(x)", ("math.cos(x)",)),
             doc="f(x) = sin x;  f′(x) = cos x",
         ),
@@ -285,8 +322,13 @@ PRIMITIVES: dict[str, Primitive] = {
             "cos", "cos", _X, 1,
             value=math.cos,
             local_derivatives=lambda x, out: (-math.sin(x),),
-            check=None,
-            js=JavaScript("Math.cos(x)", "[-Math.sin(x)]"),
+            check=_check_periodic("cos"),
+            js=JavaScript(
+                "Math.cos(x)",
+                "[-Math.sin(x)]",
+                "Math.abs(x) === Infinity ? "
+                "`cos: cos(${x}) is undefined; cos needs a finite argument` : null",
+            ),
             source=PythonSource("math.cos(x)", ("-math.sin(x)",)),
             doc="f(x) = cos x;  f′(x) = −sin x",
         ),
@@ -316,11 +358,12 @@ PRIMITIVES: dict[str, Primitive] = {
         ),
         Primitive(
             "relu", "relu", _X, 1,
-            value=lambda x: x if x > 0 else 0.0,
+            # `x != x` holds for nan only: relu passes a nan on, as numpy's maximum does
+            value=lambda x: x if x > 0 or x != x else 0.0,
             local_derivatives=lambda x, out: _ONE if x > 0 else _ZERO,
             check=None,
-            js=JavaScript("x > 0 ? x : 0", "[x > 0 ? 1 : 0]"),
-            source=PythonSource("x if x > 0 else 0.0", ("1.0 if x > 0 else 0.0",)),
+            js=JavaScript("x > 0 || x !== x ? x : 0", "[x > 0 ? 1 : 0]"),
+            source=PythonSource("x if x > 0 or x != x else 0.0", ("1.0 if x > 0 else 0.0",)),
             doc="f(x) = max(0, x);  f′(x) = 1 for x > 0, else 0 (0 at the kink, as in PyTorch)",
         ),
         Primitive(

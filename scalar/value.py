@@ -137,7 +137,7 @@ class Value(Arithmetic):
         *,
         requires_grad: bool = True,
     ) -> None:
-        number = as_number(data)
+        number = as_number(data, "Value")
         if number is None:
             raise TypeError(f"Value: data must be a number, got {data!r} ({type(data).__name__})")
         closure = None
@@ -216,7 +216,7 @@ class Value(Arithmetic):
         else the TypeError naming `method` and both operands."""
         if isinstance(other, Value):
             return other
-        number = as_number(other)
+        number = as_number(other, f"Value.{method}")
         if number is None:
             this = f"Value(data={self.data!r})"
             raise operand_error("Value", method, this, other, reflected=reflected)

@@ -7,16 +7,20 @@ visibly. Every request the tab makes is logged, so tests can check that a page a
 but itself.
 
 Set ADJOINT_SCREENSHOTS=DIR to keep a PNG of the pages the tests look at (for reviewing by eye).
+`arithmetic_lines` and `right_at_the_digits_shown` check the arithmetic a page (or a picture)
+writes out against the numbers as shown.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +137,42 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(path))
         return path
+
+
+# --- arithmetic a page shows ----------------------------------------------------------------------
+
+_NUMBER = r"\(?−?\d+(?:\.\d+)?(?:e−?\d+)?\)?"
+_ARITHMETIC = re.compile(
+    rf"(?<![\w.∂/]){_NUMBER}(?:\s[×+−]\s{_NUMBER})+\s=\s−?\d+(?:\.\d+)?(?:e−?\d+)?(?![\w.])"
+)
+
+
+def arithmetic_lines(text: str) -> list[str]:
+    """Every `a × b = c`, `a + b − c = d`, `a × b + c × d = e` written in `text`."""
+    return _ARITHMETIC.findall(text)
+
+
+def _decimal(token: str) -> Decimal:
+    return Decimal(token.strip("()").replace("−", "-"))
+
+
+def right_at_the_digits_shown(line: str) -> bool:
+    """Whether the result of `line` is its arithmetic, done exactly on the numbers as shown,
+    rounded to the result's last shown digit (half a unit of that digit either way)."""
+    left, result = line.rsplit(" = ", 1)
+    tokens = left.split(" ")
+    total = Decimal(0)
+    term = _decimal(tokens[0])
+    sign = Decimal(1)
+    for op, token in zip(tokens[1::2], tokens[2::2], strict=True):
+        if op == "×":
+            term *= _decimal(token)
+            continue
+        total += sign * term
+        sign = Decimal(1) if op == "+" else Decimal(-1)
+        term = _decimal(token)
+    total += sign * term
+    shown = _decimal(result)
+    unit = Decimal(1).scaleb(shown.as_tuple().exponent)
+    slack = abs(total) * Decimal("1e-15")  # the page computes in doubles
+    return abs(total - shown) <= unit / 2 + slack

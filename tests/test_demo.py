@@ -83,10 +83,10 @@ def test_without_dot_says_so_once_and_writes_nothing(
 
 def test_prints_the_baydin_traces(run: Run) -> None:
     for line in [
-        "v₅ = v₄ − v₃ = 10.693 − (−0.959) = 11.652",
-        "ẏ = v̇₅ = 5.5",  # Table 2: one forward pass, ∂y/∂x₁
-        "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5",  # Table 3: both partial adjoints at once
-        "x̄₂ = v̄₀ = v̄₀→₂ + v̄₀→₃ = 2 + (−0.284) = 1.716",
+        "v5 = v4 − v3 = 10.69 − (−0.9589) = 11.65",
+        "ẏ = v̇5 = 5.5",  # Table 2: one forward pass, ∂y/∂x₁
+        "x̄1 = x̄1→v1 + x̄1→v2 = 0.5 + 5 = 5.5",  # Table 3: both partial adjoints at once
+        "x̄2 = x̄2→v2 + x̄2→v3 = 2 − 0.2837 = 1.716",
         "v̄₂   = 6.436564 = v̄₂→₃ + v̄₂→₄ = 6.436564",  # the node used twice
     ]:
         assert line in run.printed
@@ -94,7 +94,7 @@ def test_prints_the_baydin_traces(run: Run) -> None:
 
 def test_prints_the_numbered_sections_in_order(run: Run) -> None:
     titles = [line for line in run.printed.splitlines() if line[:3] in {f"{k}. " for k in range(9)}]
-    assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6"]
+    assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6", "7"]
     assert titles[2] == "3. Why a topological order?"
 
 
@@ -176,5 +176,12 @@ def test_the_node_step_of_the_node_used_twice_shows_the_sum() -> None:
     u = graphs.used_twice()
     u["v4"].backward()
     source = viz.node_step(u["v2"], root=u["v4"]).source
-    assert "v̄ = 2.718 + 3.718 = 6.437 arrives at v2" in source
+    assert "v̄ = 2.7183 + 3.7183 = 6.4366 arrives at v2" in source  # right at the digits shown
     assert "sent by its consumers v3, v4" in source
+
+
+def test_prints_the_adjoint_programs(run: Run) -> None:
+    assert "4. The adjoint program: the reverse pass written out as code" in run.printed
+    assert "    x1_bar += v1_bar * (1.0 / x1)" in run.printed  # Baydin's x1, used twice
+    assert "    W2_bar = v2.T @ Z_bar  # (100, 100) @ (100, 10) -> (100, 10) float32" in run.printed
+    assert run.printed.count("program vs backward(): equal, bit for bit") == 2

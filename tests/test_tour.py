@@ -45,13 +45,19 @@ def test_the_tour_runs_top_to_bottom_from_another_folder(tmp_path: Path) -> None
     assert text(cells[-1]).split() == [sys.executable, str(tmp_path)]
     printed = "\n".join(text(c) for c in cells)
     assert "BLAS threads: [1]" in printed  # pinned as `python -m vector.train` pins them
-    assert "x̄₁ = v̄₋₁ = v̄₋₁→₁ + v̄₋₁→₂ = 0.5 + 5 = 5.5" in printed  # Table 3
+    assert "x̄1 = x̄1→v1 + x̄1→v2 = 0.5 + 5 = 5.5" in printed  # Table 3
     assert "their sum is v2.grad = 6.437" in printed
     assert "a got 12 too much" in printed  # why a topological order, examples/topo_order.py
     assert "f: R^300 → R^1, a loss (n = 300, k = 1)" in printed  # examples/modes.py's costs
     assert "  forward mode  300 forward passes" in printed
     assert "  reverse mode  1 forward + 1 backward pass" in printed
     assert "epoch 3: test error" in printed
+    # The adjoint programs: Baydin's x1 used twice, and the seed step against hw0's formulas.
+    assert "    x1_bar += v1_bar * (1.0 / x1)" in printed
+    assert "W2_bar = v2.T @ Z_bar" in printed
+    assert "∇W2 = Aᵀ·G agrees: True" in printed
+    assert "∇W1 = Xᵀ·((G·W2ᵀ) ∘ [X·W1 > 0]) agrees: True" in printed
+    assert "equal to backward(), bit for bit: True" in printed
     # The graph-growth demonstration: the seed loop's update keeps each batch's graph the same
     # size; the recorded update makes it grow by the same number of nodes every batch.
     seed = counts(printed, "seed loop's update")

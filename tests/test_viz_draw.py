@@ -76,16 +76,16 @@ def test_after_backward_values_grads_local_derivatives_and_partial_adjoints() ->
     assert "data 2 | grad 5.5" in rec["x1"]
     assert "data 5 | grad 1.716" in rec["x2"]
     assert "data 0.6931 | grad 1" in rec["v1"]
-    assert "data -0.9589 | grad -1" in rec["v3"]
+    assert "data −0.9589 | grad −1" in rec["v3"]
     assert "data 11.65 | grad 1" in rec["v5"]
     expected = {
         ("x1", "v1"): ("∂v1/∂x1 = 0.5", "sends 1 × 0.5 = 0.5"),
         ("x1", "v2"): ("∂v2/∂x1 = 5", "sends 1 × 5 = 5"),
         ("x2", "v2"): ("∂v2/∂x2 = 2", "sends 1 × 2 = 2"),
-        ("x2", "v3"): ("∂v3/∂x2 = 0.2837", "sends -1 × 0.2837 = -0.2837"),
+        ("x2", "v3"): ("∂v3/∂x2 = 0.2837", "sends −1 × 0.2837 = −0.2837"),
         ("v1", "v4"): ("∂v4/∂v1 = 1", "sends 1 × 1 = 1"),
         ("v4", "v5"): ("∂v5/∂v4 = 1", "sends 1 × 1 = 1"),
-        ("v3", "v5"): ("∂v5/∂v3 = -1", "sends 1 × (-1) = -1"),
+        ("v3", "v5"): ("∂v5/∂v3 = −1", "sends 1 × (−1) = −1"),
     }
     for (src, dst), (local, partial) in expected.items():
         (edge,) = edge_into_op(source, src, dst)
@@ -108,7 +108,9 @@ def test_constants_get_their_local_derivative_but_no_partial_adjoint() -> None:
 def test_unlabelled_nodes_get_baydin_style_names_and_pow_shows_its_exponent() -> None:
     y = Value(3.0) ** 2 + Value(1.0)
     source = viz.draw(y).source
-    assert set(records(source)) == {"x1", "x2", "v1", "v2"}
+    # Baydin's numbering, as the trace tables and the adjoint program name them: inputs v₋₁, v₀
+    # (written vm1, v0), then v1, v2
+    assert set(records(source)) == {"vm1", "v0", "v1", "v2"}
     assert 'label="**2"' in source
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_helpers import arithmetic_lines, right_at_the_digits_shown
 
 import viz
 from scalar.value import Value
@@ -32,8 +33,8 @@ def record_line(source: str, name: str) -> str:
 # The reverse pass visits the Baydin graph in this order; each step sends these partial adjoints.
 ORDER = ["v5", "v3", "v4", "v2", "x2", "v1", "x1"]
 SENT = {
-    "v5": ["sends 1 × 1 = 1", "sends 1 × (-1) = -1"],
-    "v3": ["sends -1 × 0.2837 = -0.2837"],
+    "v5": ["sends 1 × 1 = 1", "sends 1 × (−1) = −1"],
+    "v3": ["sends −1 × 0.2837 = −0.2837"],
     "v4": ["sends 1 × 1 = 1", "sends 1 × 1 = 1"],
     "v2": ["sends 1 × 5 = 5", "sends 1 × 2 = 2"],
     "x2": [],
@@ -75,8 +76,8 @@ def test_frame_highlights_current_node_and_greys_nodes_not_reached() -> None:
         line = record_line(frame, name)
         assert PENDING_FILL not in line and CURRENT_FILL not in line
     # a node not reached yet shows what it has collected so far, not its final grad
-    assert "grad ? (so far 5)" in record_line(frame, "x1")
-    assert "grad ? (so far 1.716)" in record_line(frame, "x2")
+    assert "grad — (so far 5)" in record_line(frame, "x1")  # as the page writes it
+    assert "grad — (so far 1.716)" in record_line(frame, "x2")
     assert "grad 1" in record_line(frame, "v4")
     assert "being processed" in frame and "not reached yet" in frame
 
@@ -91,14 +92,14 @@ def test_node_step_shows_adjoint_in_local_derivatives_and_partial_adjoints_out()
     g = baydin()
     g["v5"].backward()
     source = viz.node_step(g["v2"], root=g["v5"]).source
-    assert "one backward step at v2 = x1 * x2" in source
+    assert "one backward step at v2 = x1 × x2" in source
     assert "v̄ = 1 arrives at v2" in source
     assert "∂v2/∂x1 = 5" in source and "sends 1 × 5 = 5" in source
     assert "∂v2/∂x2 = 2" in source and "sends 1 × 2 = 2" in source
     assert source.count(" -> ") == 3  # adjoint in, one partial adjoint out per input
 
     sine = viz.node_step(g["v3"]).source
-    assert "∂v3/∂x2 = 0.2837" in sine and "sends -1 × 0.2837 = -0.2837" in sine
+    assert "∂v3/∂x2 = 0.2837" in sine and "sends −1 × 0.2837 = −0.2837" in sine
 
 
 def test_node_step_of_a_plus_a_sends_two_partial_adjoints_to_one_input() -> None:
@@ -123,7 +124,7 @@ def test_node_step_of_a_leaf_and_of_a_constant_input() -> None:
 
 def test_current_node_shows_its_adjoint_as_the_sum_of_what_it_received() -> None:
     frames = [f.source for f in viz.backward_frame_graphs(baydin()["v5"])]
-    assert "grad -0.2837 + 2 = 1.716" in record_line(frames[4], "x2")  # x2 feeds * and sin
+    assert "grad −0.2837 + 2 = 1.716" in record_line(frames[4], "x2")  # x2 feeds * and sin
     assert "grad 5 + 0.5 = 5.5" in record_line(frames[6], "x1")  # x1 feeds * and ln
     assert "+" not in record_line(frames[3], "v2")  # one consumer: nothing to add up
 
@@ -140,3 +141,16 @@ def test_node_step_refuses_a_node_outside_root_graph() -> None:
     g["v5"].backward()
     with pytest.raises(ValueError, match="not part of the graph"):
         viz.node_step(Value(1.0), root=g["v5"])
+
+
+def test_every_product_and_sum_in_the_pictures_is_right_at_the_digits_shown() -> None:
+    a, b, c = Value(1.5, label="a"), Value(2.0, label="b"), Value(0.3, label="c")
+    f = (a * b + c).tanh() ** 2  # saturating: small adjoints, where fixed digits go wrong
+    sources = [frame.source for frame in viz.backward_frame_graphs(f)]
+    sources.append(viz.draw(f).source)
+    sources.append(viz.draw(f, tangents={a: 1.0}).source)
+    sources += [viz.node_step(node, root=f).source for node in (f, f.inputs[0], a)]
+    lines = [line for source in sources for line in arithmetic_lines(source)]
+    assert len(lines) > 40
+    for line in lines:
+        assert right_at_the_digits_shown(line), line

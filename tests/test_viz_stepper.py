@@ -13,10 +13,14 @@ import numpy as np
 import pytest
 
 import viz
+from autodiff.program import Program
 from examples import graphs
 from scalar import Value
 from scalar.primitives import PRIMITIVES
+from viz.labels import TEMPLATES
 from viz.primitives_js import derivative_formulas, primitive_table_js
+from viz.scene import Scene
+from viz.stepper import input_fields, program_html, program_inputs
 
 SVG = "{http://www.w3.org/2000/svg}svg"
 
@@ -180,3 +184,86 @@ def test_the_javascript_table_is_generated_from_each_row() -> None:
         assert f"value: ({args}) => ({prim.js.value})," in js
         assert f"local_derivatives: ({args}, out) => ({prim.js.local_derivatives})," in js
         assert f"check: ({args}) => ({prim.js.check})," in js
+
+
+# --- inputs, the order note, the program pane ---------------------------------------------------
+
+
+def test_fields_for_labelled_inputs_that_are_not_parameters_in_graph_order() -> None:
+    m = graphs.mlp()
+    scene = Scene.build(m["loss"], max_nodes=500, params=m["model"].parameters())
+    assert [scene.name(n) for n in scene.order if n.id in input_fields(scene, None)] == [
+        "x1",
+        "x2",
+    ]
+    n = graphs.neuron()
+    with_params = viz.stepper(n["o"], params=[n["w1"], n["w2"], n["b"]])
+    by_id = {node.id: name for name, node in n.items()}
+    assert [by_id[i] for i in with_params.trace["fields"]] == ["x1", "x2"]
+    assert [by_id[i] for i in with_params.trace["seeds"][:2]] == ["x1", "x2"]
+    many = [Value(float(k), label=f"x{k}") for k in range(20)]
+    total = many[0]
+    for v in many[1:]:
+        total = total + v
+    assert len(viz.stepper(total).trace["fields"]) == 12  # at most a dozen
+    chosen = viz.stepper(total, inputs=[many[5], many[2]]).trace["fields"]
+    assert chosen == [many[2].id, many[5].id]  # in the drawing's order
+    with pytest.raises(ValueError, match=r"inputs= takes leaves .* x0, x1"):
+        viz.stepper(total, inputs=[Value(1.0)])
+
+
+def test_the_order_note_appears_where_the_pass_leaves_creation_order() -> None:
+    b = graphs.baydin()
+    assert "v5, v3, v4, v2" in trace_of(viz.stepper(b["v5"]).html)["order_note"]
+    x = Value(2.0, label="x")
+    assert trace_of(viz.stepper((x * 3).exp()).html)["order_note"] == ""
+
+
+def test_the_program_pane_is_one_element_per_line_with_its_step() -> None:
+    source = "def f(x):\n    # a < b & c\n    y = x * 2\n    x_bar = 2.0\n    return y, (x_bar,)"
+    program = Program("f", ["x"], source, [0, 0, 0, 1, 0], imports=[])
+    pane = program_html(program)
+    lines = re.findall(r'<span class="line" data-step="(\d+)">(.*?)</span>', pane)
+    assert [int(step) for step, _ in lines] == [0, 0, 0, 1, 0]
+    assert [html.unescape(text) for _, text in lines] == source.splitlines()
+    assert pane.startswith('<pre id="adjoint-program">')
+    note = program_html("No adjoint program for this graph (ValueError: no).")
+    assert 'class="unavailable"' in note and '<span class="line"' not in note
+
+
+def test_a_graph_the_program_refuses_gets_a_one_line_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import scalar
+
+    def refuse(root: Any, inputs: Any) -> Any:
+        raise ValueError("program: this graph has a node it cannot write\nsecond line")
+
+    monkeypatch.setattr(scalar, "program", refuse, raising=False)
+    page = viz.stepper(graphs.baydin()["v5"])
+    assert page.program == (
+        "No adjoint program for this graph (ValueError: program: this graph has a node it "
+        "cannot write)."
+    )
+    assert '<pre id="adjoint-program" class="unavailable">' in page.html
+    assert page.steps == 7  # the page itself is whole
+
+
+def test_the_program_gets_the_leaves_in_creation_order() -> None:
+    b = graphs.baydin()
+    c = b["v5"] * 2  # a constant leaf: written into a scalar program as a number
+    assert program_inputs(Scene.build(c, max_nodes=50)) == [b["x1"], b["x2"]]
+    t = graphs.two_layer()
+    tensor_inputs = program_inputs(Scene.build(t.loss, max_nodes=50))
+    assert tensor_inputs == sorted([t.net.W1, t.net.W2, t.X, t.y_one_hot], key=lambda n: n.id)
+
+
+def test_the_page_data_ships_templates_and_arrivals() -> None:
+    b = graphs.baydin()
+    trace = trace_of(viz.stepper(b["v5"]).html)
+    assert trace["templates"] == TEMPLATES
+    assert trace["arrivals"][str(b["x1"].id)] == [[4, 0], [6, 0]]
+    rows = {n["id"]: n["row"] for n in trace["nodes"]}
+    assert rows[b["x1"].id] == "x1 (v₋₁)" and rows[b["v2"].id] == "v2"
+    v2 = next(n for n in trace["nodes"] if n["id"] == b["v2"].id)
+    assert v2["template"] == "{0} × {1}" and v2["expression"] == "x1 × x2"

@@ -25,6 +25,7 @@ from autodiff import next_id
 from vector import deferred, stand_ins, tangents
 from vector.device import Device, all_devices, cpu, default_device
 from vector.modes import Mode, is_grad_enabled, no_grad, switch
+from vector.program import program  # noqa: F401  (also vector.program: the adjoint program)
 
 __all__ = [
     "Device",

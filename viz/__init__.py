@@ -8,10 +8,14 @@
 - `node_step(node)`: one node's backward step: adjoint in, local derivatives, partial adjoints out.
 - `forward_tangents(root, seeds)`: forward-mode tangents of every node, by id.
 - `stepper(root).save("y.html")`: the reverse pass as one offline web page, step by step, with
-  a forward-mode view and, for scalar graphs, inputs that recompute the page (Jupyter shows it
-  inline).
+  the trace table and the adjoint program beside the graph, a forward-mode view and, for scalar
+  graphs, inputs that recompute the page (`inputs=` chooses them; Jupyter shows it inline).
 - `forward_table(root, {x1: 1.0})` / `reverse_table(root)`: the evaluation traces as text, in the
   layout of Baydin et al. (2018), Tables 2 and 3 (`forward_trace` / `reverse_trace`: their rows).
+
+Every picture, table and page names a node alike (`autodiff.names`: its label, else vₖ) and
+writes numbers with one formatter (`viz.numbers`), with enough digits that the arithmetic it
+shows is right at the digits shown.
 
 The `graphviz` Python package is imported only when a picture is made, so `import viz` works
 without it; writing images also needs the graphviz program `dot`.

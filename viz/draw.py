@@ -5,16 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from viz.labels import (
-    Line,
-    array_lines,
-    as_array,
-    edge_text,
-    factor,
-    number,
-    op_text,
-    value,
-)
+from viz.checks import check_graph
+from viz.labels import TEMPLATES, Line, array_lines, as_array, edge_text, fill, op_text, value
+from viz.numbers import number, product
 from viz.roles import ADJOINT_TEXT, TANGENT_TEXT, add_legend
 from viz.scene import Attrs, Fields, Scene, argument_prefix, emit, new_graph, role_style
 from viz.tangents import forward_tangents
@@ -46,6 +39,15 @@ def draw(
     Colours mark roles (see `viz.roles`): leaves in `params`, or of a class named `Parameter`, are
     parameters. Graphs above `max_nodes` nodes are refused with a message saying how to draw less.
     """
+    check_graph(
+        root,
+        "viz.draw",
+        title=title,
+        seeds=tangents,
+        max_nodes=max_nodes,
+        params=params,
+        rankdir=rankdir,
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     graph = new_graph(title, rankdir)
     if scene.tensor:
@@ -79,7 +81,7 @@ def backward_has_run(root: Any) -> bool:
 
 def scalar_fields(scene: Scene, node: Any, grad_text: str | None) -> Fields:
     """Name, data and (for nodes that take a gradient) `grad_text`, as record fields."""
-    fields: Fields = [scene.name(node), f"data {number(node.data)}"]
+    fields: Fields = [scene.name(node), fill(TEMPLATES["data"], value=number(node.data))]
     if node.requires_grad and grad_text is not None:
         fields.append(grad_text)
     return fields
@@ -103,17 +105,30 @@ def tensor_fields(scene: Scene, node: Any, grad_text: str | None = None) -> Fiel
 
 def local_line(scene: Scene, node: Any, k: int, inp: Any, local: Any) -> str:
     """'∂v2/∂x1 = 5': the local derivative of `node` with respect to its argument k."""
-    prefix = argument_prefix(node, k, inp)
+    names = {"prefix": argument_prefix(node, k, inp), "node": scene.name(node)}
+    names["input"] = scene.name(inp)
     if local is None:  # a micrograd-style `_backward` closure: only the closure knows it
-        return f"{prefix}∂{scene.name(node)}/∂{scene.name(inp)} unknown (a _backward closure)"
-    return f"{prefix}∂{scene.name(node)}/∂{scene.name(inp)} = {number(local)}"
+        return fill(TEMPLATES["local_unknown"], **names)
+    return fill(TEMPLATES["local"], **names, value=number(local))
 
 
 def adjoint_line(adjoint: Any, local: Any, partial_adjoint: Any, color: str = ADJOINT_TEXT) -> Line:
     """The partial adjoint sent back along an edge, with the product that made it."""
     if local is None:  # tensors: a vector-Jacobian product, not a product of two numbers
-        return f"sends {value(partial_adjoint)}", color
-    return f"sends {number(adjoint)} × {factor(local)} = {number(partial_adjoint)}", color
+        return fill(TEMPLATES["sends_vjp"], partial=value(partial_adjoint)), color
+    return sends_text(adjoint, local, partial_adjoint), color
+
+
+def sends_text(adjoint: Any, local: Any, partial_adjoint: Any) -> str:
+    """'sends 1 × 5 = 5': the partial adjoint an edge carries back, right at the digits shown."""
+    a, d, p = product(adjoint, local, partial_adjoint)
+    return fill(TEMPLATES["sends"], adjoint=a, local=d, partial=p)
+
+
+def adds_text(local: Any, tangent: Any, share: Any) -> str:
+    """'adds 5 × 1 = 5': the share of a tangent an edge carries forward."""
+    d, t, s = product(local, tangent, share)
+    return fill(TEMPLATES["adds"], local=d, tangent=t, share=s)
 
 
 def _draw_reverse(scene: Scene, graph: graphviz.Digraph, rankdir: str) -> None:
@@ -134,7 +149,9 @@ def _draw_reverse(scene: Scene, graph: graphviz.Digraph, rankdir: str) -> None:
     emit(
         scene,
         graph,
-        fields=lambda node: scalar_fields(scene, node, f"grad {number(node.grad)}"),
+        fields=lambda node: scalar_fields(
+            scene, node, fill(TEMPLATES["grad"], value=number(node.grad))
+        ),
         node_style=lambda node: role_style(scene, node),
         edge=edge,
         rankdir=rankdir,
@@ -147,8 +164,8 @@ def _draw_forward(
     def fields(node: Any) -> Fields:
         return [
             scene.name(node),
-            f"data {number(node.data)}",
-            f"tangent {number(tangents[node.id])}",
+            fill(TEMPLATES["data"], value=number(node.data)),
+            fill(TEMPLATES["tangent"], value=number(tangents[node.id])),
         ]
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
@@ -156,10 +173,7 @@ def _draw_forward(
         share = local * tangents[inp.id]
         lines = [
             local_line(scene, node, k, inp, local),
-            (
-                f"adds {number(local)} × {factor(tangents[inp.id])} = {number(share)}",
-                TANGENT_TEXT,
-            ),
+            (adds_text(local, tangents[inp.id], share), TANGENT_TEXT),
         ]
         return edge_text(*lines), {}
 
@@ -175,7 +189,7 @@ def _draw_forward(
 
 def _tensor_grad(node: Any) -> str | None:
     grad = node.grad if node.requires_grad else None
-    return None if grad is None else f"grad {value(grad)}"
+    return None if grad is None else fill(TEMPLATES["grad"], value=value(grad))
 
 
 def _duplicate_label(node: Any, k: int, inp: Any) -> str | None:

@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from viz.checks import check_graph, check_root
 from viz.draw import adjoint_line, local_line, scalar_fields, tensor_fields
-from viz.labels import Line, edge_text, number, op_text, record, value
+from viz.labels import TEMPLATES, Line, edge_text, expression, fill, record, value
+from viz.numbers import number, total
+from viz.passes import received_by, running_sum, step_numbers
 from viz.render import image_bytes, require_dot, write_atomically
 from viz.roles import (
     ADJOINT_TEXT,
@@ -52,6 +55,9 @@ def backward_frame_graphs(
     sent: those of steps before k, and those the current node sends now (in red). Nodes the pass
     has not reached are grey and show the partial adjoints they have collected so far.
     """
+    check_graph(
+        root, "viz.backward_frame_graphs", max_nodes=max_nodes, params=params, rankdir=rankdir
+    )
     scene = Scene.build(root, max_nodes=max_nodes, params=params)
     steps = root.backward(trace=True)
     return [_frame(scene, steps, k, rankdir) for k in range(len(steps))]
@@ -63,6 +69,7 @@ def backward_frames(root: Any, folder: str | os.PathLike[str], **frame_kwargs: A
     Frames left in `folder` by an earlier, longer pass (`step-NNN.png` beyond the new last one) are
     removed, so the folder always holds exactly this pass.
     """
+    check_graph(root, "viz.backward_frames", path=folder)
     require_dot()  # before running the pass: fail fast and leave the grads alone
     graphs = backward_frame_graphs(root, **frame_kwargs)
     folder = Path(folder)
@@ -80,22 +87,10 @@ def backward_frames(root: Any, folder: str | os.PathLike[str], **frame_kwargs: A
 
 
 def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Digraph:
-    step_of = {step.node.id: s for s, step in enumerate(steps)}
+    step_of = {node_id: s - 1 for node_id, s in step_numbers(steps).items()}
     current = steps[k]
-    # What has been sent by the end of step k: per edge (node id, argument), and per receiver.
-    sent: dict[tuple[int, int], Any] = {}
-    so_far: dict[int, Any] = {}
-    received: dict[int, list[Any]] = {}
-    for step in steps[: k + 1]:
-        for m, edge in enumerate(step.edges):
-            if edge.partial_adjoint is None:
-                continue
-            sent[step.node.id, m] = edge.partial_adjoint
-            received.setdefault(edge.input.id, []).append(edge.partial_adjoint)
-            got = so_far.get(edge.input.id)
-            so_far[edge.input.id] = (
-                edge.partial_adjoint if got is None else got + edge.partial_adjoint
-            )
+    got = received_by(steps, k + 1)  # what each node has received by the end of step k
+    sent = {(a.sender.id, a.argument) for parts in got.values() for a in parts if a.sender}
 
     def state(node: Any) -> str:
         s = step_of.get(node.id)
@@ -104,13 +99,14 @@ def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Di
         return "done" if s < k else "current" if s == k else "pending"
 
     def grad_text(node: Any) -> str | None:
+        parts = [a.partial for a in got.get(node.id, [])]
         if state(node) == "current":
-            return _sum_text(steps[k].adjoint, received.get(node.id, []), scene.tensor)
+            return grad_sum_text(steps[k].adjoint, parts, scene.tensor)
         if state(node) == "done":
-            return f"grad {value(steps[step_of[node.id]].adjoint)}"
-        if node.id in so_far:
-            return f"grad ? (so far {value(so_far[node.id])})"
-        return "grad ?"
+            return fill(TEMPLATES["grad"], value=value(steps[step_of[node.id]].adjoint))
+        if parts:
+            return fill(TEMPLATES["grad_so_far"], value=value(running_sum(parts)))
+        return TEMPLATES["grad_pending"]
 
     def fields(node: Any) -> Fields:
         if scene.tensor:
@@ -129,9 +125,9 @@ def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Di
         if scene.tensor and argument_prefix(node, m, inp):
             lines.append(argument_prefix(node, m, inp).rstrip(": "))
         if (node.id, m) in sent:
-            adjoint = steps[step_of[node.id]].adjoint
+            step = steps[step_of[node.id]]
             color = CURRENT_LINE if state(node) == "current" else ADJOINT_TEXT
-            lines.append(adjoint_line(adjoint, local, sent[node.id, m], color))
+            lines.append(adjoint_line(step.adjoint, local, step.edges[m].partial_adjoint, color))
         attrs = {"current": CURRENT_EDGE, "pending": PENDING_EDGE}.get(state(node), {})
         return (edge_text(*lines) if lines else None), attrs
 
@@ -149,17 +145,14 @@ def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Di
     return graph
 
 
-def _sum_text(adjoint: Any, parts: list[Any], tensor: bool) -> str:
-    """'grad 5 + 0.5 = 5.5': the adjoint as the sum of the partial adjoints the node received,
-    when it received several (the lesson of a node used twice)."""
+def grad_sum_text(adjoint: Any, parts: list[Any], tensor: bool) -> str:
+    """'grad 5 + 0.5 = 5.5': the adjoint of the node being processed as the sum of the partial
+    adjoints it received, when it received several (the lesson of a node used twice); the page
+    writes the same."""
     if tensor or not 2 <= len(parts) <= 4:
-        return f"grad {value(adjoint)}"
-    return f"grad {_terms(parts)} = {value(adjoint)}"
-
-
-def _terms(parts: list[Any]) -> str:
-    """Partial adjoints as a sum: '2.718 + 3.718', '2 - 0.284'."""
-    return " + ".join(number(p) for p in parts).replace("+ -", "- ")
+        return fill(TEMPLATES["grad"], value=value(adjoint))
+    terms, result = total(parts, adjoint)
+    return fill(TEMPLATES["grad_sum"], terms=terms, value=result)
 
 
 def _frame_title(scene: Scene, step: Step, k: int, n: int) -> str:
@@ -182,12 +175,14 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     derivative ∂vⱼ/∂vᵢ and sends the products v̄ⱼ·∂vⱼ/∂vᵢ to its inputs. Names come from the graph
     of `root` when given (so they match `viz.draw(root)`), else from the node's own sub-graph.
     """
+    check_graph(node if root is None else root, "viz.node_step", max_nodes=max_nodes)
+    check_root(node, "viz.node_step")
     scene = Scene.build(root if root is not None else node, max_nodes=max_nodes)
     if node.id not in scene.index:
         raise ValueError("viz.node_step: the node is not part of the graph of root=")
     adjoint, partial_adjoints = _step_of(node)
     name = scene.name(node)
-    formula = f"{name} = {expression(scene, node)}" if node.inputs else name
+    formula = f"{name} = {scene_expression(scene, node)}" if node.inputs else name
     graph = new_graph(f"one backward step at {formula}", "RL")
 
     received = _received(scene, node) if root is not None and not scene.tensor else []
@@ -195,10 +190,10 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
         incoming = [f"the seed: v̄ = ∂{name}/∂{name} = {value(adjoint)}"]
     elif len(received) > 1:
         # A node used more than once: show the sum itself, the point of the picture.
-        terms = _terms([p for _, p in received])
+        terms, result = total([p for _, p in received], adjoint)
         senders = ", ".join(dict.fromkeys(scene.name(c) for c, _ in received))
         incoming = [
-            f"v̄ = {terms} = {value(adjoint)} arrives at {name}:",
+            f"v̄ = {terms} = {result} arrives at {name}:",
             "the sum of the partial adjoints",
             f"sent by its consumers {senders}",
         ]
@@ -213,7 +208,11 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
     if scene.tensor:
         fields = tensor_fields(scene, node, f"grad {value(adjoint)}")
     else:
-        fields = [formula, f"data {number(node.data)}", f"adjoint {number(adjoint)}"]
+        fields = [
+            formula,
+            fill(TEMPLATES["data"], value=number(node.data)),
+            f"adjoint {number(adjoint)}",
+        ]
     graph.node("current", record(fields, "RL"), **CURRENT)
     graph.edge("incoming", "current", **CURRENT_EDGE)
 
@@ -270,17 +269,6 @@ def _step_of(node: Any) -> tuple[Any, tuple[Any, ...]]:
     return node.grad, (node.vjp(node.grad) if node.inputs else ())
 
 
-_INFIX = ("+", "-", "*", "/", "**")
-
-
-def expression(scene: Scene, node: Any) -> str:
-    """How `node` was computed, in the names of its inputs: 'x1 * x2', 'sin(x2)', 'a**2'."""
-    args = [scene.name(inp) for inp in node.inputs]
-    op = op_text(node)
-    if len(args) == 2 and op in _INFIX:
-        return f"{args[0]} {op} {args[1]}"
-    if len(args) == 1 and op.startswith("**"):
-        return f"{args[0]}{op}"
-    if len(args) == 1 and op == "-":
-        return f"-{args[0]}"
-    return f"{op}({', '.join(args)})"
+def scene_expression(scene: Scene, node: Any) -> str:
+    """How `node` was computed, in the names of its inputs: 'x1 × x2', 'ln x1', 'X @ W1'."""
+    return expression(node, [scene.name(inp) for inp in node.inputs])

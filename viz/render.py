@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from viz.checks import check_graph, check_path
 from viz.scene import load_graphviz
 
 FORMATS = (".png", ".svg")
@@ -47,7 +48,12 @@ def image_bytes(graph: Any, fmt: str) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same folder and a rename, so a failure
-    leaves either the old file or none, never half an image."""
+    leaves either the old file or none, never half an image. A symbolic link at `path` stays: the
+    file it points to is replaced. A folder, device or pipe at `path` is refused, not replaced."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise ValueError(f"{path}: is a folder, device or pipe, not a file; give a file name")
+    path = target
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     # os.open with 0o666 lets the umask decide the permissions, as for any new file (tempfile's
@@ -68,9 +74,12 @@ def render(root_or_digraph: Any, path: str | os.PathLike[str], **draw_kwargs: An
     Pass a node (drawn with `viz.draw(node, **draw_kwargs)`) or a ready `graphviz.Digraph` (from
     `viz.draw`, `viz.node_step`, `viz.backward_frame_graphs`). The folder is created if needed.
     """
+    check_path(path, "viz.render")
     path = Path(path)
     fmt = image_format(path)
     graphviz = load_graphviz()
+    if not isinstance(root_or_digraph, graphviz.Digraph):
+        check_graph(root_or_digraph, "viz.render")
     if isinstance(root_or_digraph, graphviz.Digraph):
         if draw_kwargs:
             raise TypeError(

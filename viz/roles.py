@@ -35,15 +35,6 @@ FILL = {
 }
 """Fill colours: light enough that black text stays readable on every one of them."""
 
-PREFIX = {
-    Role.INPUT: "x",
-    Role.PARAMETER: "w",
-    Role.CONSTANT: "c",
-    Role.INTERMEDIATE: "v",
-    Role.OUTPUT: "v",
-}
-"""Names for unlabelled nodes follow Baydin et al.: inputs x₁…, intermediates v₁…"""
-
 ADJOINT_TEXT = "#1a5fb4"
 TANGENT_TEXT = "#1e7b3c"
 CURRENT_FILL = "#ffe066"

@@ -1,7 +1,9 @@
 """What every picture shares: the size guard, node names and roles, and writing nodes and edges.
 
-A `Scene` fixes, once per picture, the order, names and roles of the nodes; `emit` then writes them
-into a `graphviz.Digraph`, asking the caller what each record says and how each edge is labelled.
+A `Scene` fixes, once per picture, the order, names and roles of the nodes (names from
+`autodiff.names.node_names`, the one name per node: its label, else vₖ, else cₖ); `emit` then
+writes them into a `graphviz.Digraph`, asking the caller what each record says and how each edge
+is labelled.
 Node names in the DOT text are positions in the topological order (`n0`, `n1`, ...), which the
 stable ids determine, so drawing the same expression twice, even rebuilt with fresh ids, gives
 the same DOT text.
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from autodiff import topological_order
+from autodiff.names import node_names
+from viz.checks import dot_text
 from viz.labels import is_tensor, op_text, record
-from viz.roles import FILL, PREFIX, Role, classify
+from viz.roles import FILL, Role, classify
 
 if TYPE_CHECKING:
     import graphviz
@@ -68,7 +72,7 @@ class Scene:
             root=root,
             order=order,
             index={node.id: k for k, node in enumerate(order)},
-            names=_names(order, roles),
+            names=node_names(root),
             roles=roles,
             tensor=is_tensor(root),
         )
@@ -83,36 +87,12 @@ class Scene:
         return self.roles[node.id]
 
 
-def _names(order: list[Any], roles: dict[int, Role]) -> dict[int, str]:
-    """The label of each node, or a Baydin-style name (x1, v3, ...) that no label already uses.
-
-    Names are handed out in creation order (by id), as the trace tables number their rows, so a
-    picture and a table of the same graph call each node the same.
-    """
-    taken = {getattr(node, "label", "") or "" for node in order}
-    counters: dict[str, int] = {}
-    names: dict[int, str] = {}
-    for node in sorted(order, key=lambda n: n.id):
-        label = getattr(node, "label", "") or ""
-        if label:
-            names[node.id] = str(label)
-            continue
-        prefix = PREFIX[roles[node.id]]
-        while True:
-            counters[prefix] = counters.get(prefix, 0) + 1
-            candidate = f"{prefix}{counters[prefix]}"
-            if candidate not in taken:
-                break
-        names[node.id] = candidate
-    return names
-
-
 def new_graph(title: str | None, rankdir: str) -> graphviz.Digraph:
     """An empty Digraph with the shared look: sans-serif text sized to read at 100%."""
     graph = load_graphviz().Digraph("adjoint")
     graph.attr(rankdir=rankdir, fontname="Helvetica", nodesep="0.35", ranksep="0.55")
     if title:
-        graph.attr(label=title, labelloc="t", fontsize="15")
+        graph.attr(label=dot_text(title), labelloc="t", fontsize="15")
     graph.attr("node", fontname="Helvetica", fontsize="11", shape="record", style="filled")
     graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
     return graph

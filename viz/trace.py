@@ -7,25 +7,31 @@
   adjoint v̄ⱼ (the sum of the partial adjoints it received) and the partial adjoint
   v̄ᵢ→ⱼ = v̄ⱼ·∂vⱼ/∂vᵢ it sent to each input vᵢ.
 
-Names follow the paper: the n inputs (leaves that require grad) are v₁₋ₙ … v₀ in creation order,
-the other nodes v₁, v₂, … in creation order; numbers coerced into the graph appear as numbers. The
-tables are computed from the graph through the node protocol (`inputs`, `local_derivatives`,
-`backward(trace=True)`), nothing is typed in. Scalar graphs only, for now.
+Each node is called by its one name (`autodiff.names.node_names`: its label, else vₖ, else cₖ),
+as in the pictures, the stepper page and the adjoint program. Rows follow the paper's numbering:
+the n inputs (leaves that require grad) are v₁₋ₙ … v₀ in creation order, the other nodes v₁, v₂, …;
+where a name is not that index, the index stands beside it: `n (v₄)`. Numbers come from
+`viz.numbers`; arithmetic is right at the digits shown. The tables are computed from the graph
+through the node protocol (`inputs`, `local_derivatives`, `backward(trace=True)`), nothing is
+typed in. Scalar graphs only.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from autodiff import Step, topological_order
+from autodiff.names import baydin_indices, node_names, v_name
+from viz.checks import check_graph
+from viz.labels import INFIX_ARITHMETIC, bar, dot, expression, subscript
+from viz.numbers import DIGITS, honest_digits, number, product, total
+from viz.numbers import factor as factor
+from viz.passes import arrivals
 from viz.tangents import forward_tangents
 
-_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
-_INFIX = {"+": "+", "-": "−", "*": "×", "/": "/", "**": "**"}
-_PREFIX = {"log": "ln"}
 _Y = "y"  # the output, as in the paper
 
 
@@ -43,44 +49,121 @@ class Row:
 
 
 def names(root: Any, first: int | None = None) -> dict[int, str]:
-    """Baydin-style names by node id: inputs v₁₋ₙ … v₀, then v₁, v₂, … (creation order).
+    """Baydin's index of every node that requires grad, written vₖ ('v₋₁', 'v₃'), by node id.
 
     `first` overrides the index of the first input, e.g. 1 for the numbering v₁ = x, v₂ = …
-    Constants (nodes that require no grad) get no name: they are written as numbers.
     """
-    nodes = sorted((n for n in topological_order((root,)) if n.requires_grad), key=lambda n: n.id)
-    inputs = [n for n in nodes if not n.inputs]
-    ops = [n for n in nodes if n.inputs]
-    start = 1 - len(inputs) if first is None else first
-    out = {n.id: _v(start + k) for k, n in enumerate(inputs)}
-    out.update({n.id: _v(start + len(inputs) + k) for k, n in enumerate(ops)})
+    return {i: subscript(k) for i, k in baydin_indices(root, first).items()}
+
+
+def row_names(root: Any, first: int | None = None) -> dict[int, str]:
+    """The name each row of a table starts with: the node's name, and Baydin's index beside it
+    where the name is not that index (`x1 (v₋₁)`, `n (v₄)`, but `v3`), by node id.
+
+    Without `first`, the numbering is Baydin's (inputs v₁₋ₙ … v₀) unless the labels follow
+    another: a graph labelled v1, v2, … from its input on is numbered from v₁ (`first=1`).
+    """
+    name = node_names(root)
+    if first is None:
+        first = labels_numbering(root, name)
+    out = {}
+    for node_id, k in baydin_indices(root, first).items():
+        same = name[node_id] == v_name(k) and k >= 0
+        out[node_id] = name[node_id] if same else f"{name[node_id]} ({subscript(k)})"
     return out
 
 
+def labels_numbering(root: Any, name: dict[int, str]) -> int | None:
+    """The first index (None for Baydin's, 1 or 0) whose numbering matches more of the graph's
+    names vₖ; Baydin's where none matches more."""
+
+    def matches(first: int | None) -> int:
+        index = baydin_indices(root, first)
+        return sum(1 for node_id, k in index.items() if name[node_id] == v_name(k))
+
+    return max((None, 1, 0), key=matches)  # max keeps the first of equals: Baydin's
+
+
+def primal_line(node: Any, row: str, name: dict[int, str], values: Sequence[float]) -> str:
+    """`v2 = x1 × x2 = 2 × 5 = 10` (or `x1 (v₋₁) = 2` for an input), with the inputs' `values`."""
+    if not node.inputs:
+        return f"{row} = {number(node.data)}"
+    symbolic = expression(node, [name[i.id] for i in node.inputs])
+    p, q = primal_digits(node, values)
+    numeric = expression(node, numeric_args(node, values, p))
+    return f"{row} = {symbolic} = {numeric} = {number(node.data, q)}"
+
+
+def numeric_args(node: Any, values: Sequence[float], digits: int) -> list[str]:
+    """The inputs' values as arguments of the expression: negative ones in parentheses, except
+    the first operand of `a + b`, `a − b`, `a × b`, `a / b` (`−6 + 6.881`, `2 × (−3)`,
+    `ln (−1)`)."""
+    plain_first = is_arithmetic(node)
+    return [
+        number(v, digits) if k == 0 and plain_first else factor(v, digits)
+        for k, v in enumerate(values)
+    ]
+
+
+def is_arithmetic(node: Any) -> bool:
+    """Whether `node` is `a + b`, `a − b`, `a × b` or `a / b` of two inputs."""
+    return str(node.op) in INFIX_ARITHMETIC and len(node.inputs) == 2
+
+
+def primal_digits(node: Any, values: Sequence[float]) -> tuple[int, int]:
+    """The digits of a primal line: honest for `a + b`, `a − b`, `a × b`, `a / b`."""
+    op = str(node.op)
+    if not is_arithmetic(node):
+        return DIGITS, DIGITS
+    arithmetic = {
+        "+": lambda v: v[0] + v[1],
+        "-": lambda v: v[0] - v[1],
+        "*": lambda v: v[0] * v[1],
+        "/": lambda v: v[0] / v[1] if v[1] else float("nan"),
+    }[op]
+    return honest_digits(values, node.data, arithmetic)
+
+
 def forward_trace(root: Any, tangents: Mapping[Any, float], first: int | None = None) -> list[Row]:
-    """Table 2's rows: primal vᵢ and tangent v̇ᵢ of every named node, then the output y."""
-    name = names(root, first)
-    dot = forward_tangents(root, tangents)
+    """Table 2's rows: primal vᵢ and tangent v̇ᵢ of every node that takes a gradient, then y."""
+    name = node_names(root)
+    rows_of = row_names(root, first)
+    t = forward_tangents(root, tangents)
     rows = []
-    for node in _named(root, name):
+    for node in _rows(root, rows_of):
         n = name[node.id]
         if not node.inputs:
-            label = label_text(node)
-            given = f"{_dot(n)} = {_dot(label)}" if label else _dot(n)
-            text = f"{given} = {_num(dot[node.id])}"
+            text = f"{dot(n)} = {number(t[node.id])}"
         else:
             terms = [
-                (f"∂{n}/∂{name[i.id]} {_dot(name[i.id])}", f"{_factor(d)} × {_factor(dot[i.id])}")
+                (i, d)
                 for i, d in zip(node.inputs, node.local_derivatives, strict=True)
                 if i.requires_grad
             ]
-            symbols = " + ".join(s for s, _ in terms)
-            numbers = " + ".join(v for _, v in terms)
-            text = f"{_dot(n)} = {symbols} = {numbers} = {_num(dot[node.id])}"
-        rows.append(Row(node, n, _primal(node, name), node.data, (text,), dot[node.id]))
-    output = f"{_dot(_Y)} = {_dot(name[root.id])} = {_num(dot[root.id])}"
-    rows.append(Row(root, _Y, _output(root, name), root.data, (output,), dot[root.id]))
+            symbols = " + ".join(f"∂{n}/∂{name[i.id]} {dot(name[i.id])}" for i, _ in terms)
+            text = f"{dot(n)} = {symbols} = {tangent_sum(terms, t, t[node.id])}"
+        primal = primal_line(node, rows_of[node.id], name, [i.data for i in node.inputs])
+        rows.append(Row(node, n, primal, node.data, (text,), t[node.id]))
+    output = f"{dot(_Y)} = {dot(name[root.id])} = {number(t[root.id])}"
+    rows.append(Row(root, _Y, _output(root, name), root.data, (output,), t[root.id]))
     return rows
+
+
+def tangent_sum(terms: list[tuple[Any, float]], t: Mapping[int, float], result: float) -> str:
+    """`5 × 1 + 2 × 0 = 5`: the products ∂vᵢ/∂vₖ·v̇ₖ and their sum, right at the digits shown."""
+    operands = [x for i, d in terms for x in (d, t[i.id])]
+
+    def combine(v: list[float]) -> float:
+        out = v[0] * v[1]
+        for k in range(2, len(v), 2):
+            out = out + v[k] * v[k + 1]
+        return out
+
+    if not operands:
+        return number(result)
+    p, q = honest_digits(operands, result, combine)
+    products = [f"{factor(d, p)} × {factor(t[i.id], p)}" for i, d in terms]
+    return f"{' + '.join(products)} = {number(result, q)}"
 
 
 def reverse_trace(
@@ -90,66 +173,59 @@ def reverse_trace(
     adjoints vᵢ sent to its inputs. Runs `root.backward(trace=True)` unless given its `steps`."""
     if steps is None:
         steps = root.backward(trace=True)
-    name = names(root, first)
+    name = node_names(root)
+    rows_of = row_names(root, first)
     step_of = {step.node.id: step for step in steps}
-    # What each node received, listed by sender in creation order (v̄₋₁→₁ before v̄₋₁→₂).
-    received: dict[int, list[tuple[int, str, Any]]] = {}
-    for step in steps:
-        for edge in step.edges:
-            if edge.partial_adjoint is not None:
-                sent = (
-                    step.node.id,
-                    _partial_adjoint_name(name, edge.input, step.node),
-                    edge.partial_adjoint,
-                )
-                received.setdefault(edge.input.id, []).append(sent)
-    for got in received.values():
-        got.sort(key=lambda sent: sent[0])
+    received = arrivals(steps)
     rows = []
-    for node in _named(root, name):
+    for node in _rows(root, rows_of):
         n = name[node.id]
         step = step_of.get(node.id)
         adjoint = step.adjoint if step is not None else 0.0
         lines = []
         if node is root:
-            lines.append(f"{_bar(n)} = {_bar(_Y)} = {_num(adjoint)}")
+            lines.append(f"{bar(n)} = {bar(_Y)} = {number(adjoint)}")
         else:
-            got = received.get(node.id, [])
-            symbols = " + ".join(s for _, s, _ in got) or "0"
-            numbers = " + ".join(_factor(p) for _, _, p in got)
-            lhs = (
-                f"{_bar(label_text(node))} = {_bar(n)}"
-                if label_text(node) and not node.inputs
-                else _bar(n)
+            # listed by sender in creation order, as the paper lists them
+            got = sorted(
+                (a for a in received.get(node.id, []) if a.sender is not None),
+                key=lambda a: a.sender.id,
             )
-            sums = f" = {numbers}" if len(got) > 1 else ""
-            lines.append(f"{lhs} = {symbols}{sums} = {_num(adjoint)}")
+            symbols = " + ".join(partial_name(n, name[a.sender.id]) for a in got) or "0"
+            if len(got) > 1:
+                terms, result = total([a.partial for a in got], adjoint)
+                lines.append(f"{bar(n)} = {symbols} = {terms} = {result}")
+            else:
+                lines.append(f"{bar(n)} = {symbols} = {number(adjoint)}")
         for edge in step.edges if step is not None else ():
             if edge.partial_adjoint is None:
                 continue
             i = name[edge.input.id]
-            sent = _partial_adjoint_name(name, edge.input, node)
             if edge.local_derivative is None:  # a `_backward` closure: ∂/∂ unknown, sum known
                 lines.append(
-                    f"{sent} = {_num(edge.partial_adjoint)}"
+                    f"{partial_name(i, n)} = {number(edge.partial_adjoint)}"
                     f" (from the _backward closure of {node.op}; ∂{n}/∂{i} unknown)"
                 )
                 continue
-            lines.append(
-                f"{_partial_adjoint_name(name, edge.input, node)} = {_bar(n)} ∂{n}/∂{i} = "
-                f"{_factor(adjoint)} × {_factor(edge.local_derivative)} = "
-                f"{_num(edge.partial_adjoint)}"
-            )
-        rows.append(Row(node, n, _primal(node, name), node.data, tuple(lines), adjoint))
+            a, d, p = product(adjoint, edge.local_derivative, edge.partial_adjoint)
+            lines.append(f"{partial_name(i, n)} = {bar(n)} ∂{n}/∂{i} = {a} × {d} = {p}")
+        primal = primal_line(node, rows_of[node.id], name, [i.data for i in node.inputs])
+        rows.append(Row(node, n, primal, node.data, tuple(lines), adjoint))
     seed = step_of[root.id].adjoint if root.id in step_of else 0.0
     rows.append(Row(root, _Y, _output(root, name), root.data, (), seed))
     return rows
+
+
+def partial_name(receiver: str, sender: str) -> str:
+    """x̄1→v2: the partial adjoint x1 receives from v2 (the CMU 10-714 notation)."""
+    return f"{bar(receiver)}→{sender}"
 
 
 def forward_table(
     root: Any, tangents: Mapping[Any, float], first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 2 for `root`: forward primal trace | forward tangent trace."""
+    check_graph(root, "viz.forward_table", title=title, seeds=tangents)
     rows = forward_trace(root, tangents, first)
     return _table(rows, "Forward primal trace", "Forward tangent trace", title, reverse=False)
 
@@ -158,11 +234,12 @@ def reverse_table(
     root: Any, steps: list[Step] | None = None, first: int | None = None, title: str | None = None
 ) -> str:
     """Baydin et al. (2018) Table 3 for `root`: forward primal trace | reverse adjoint trace."""
+    check_graph(root, "viz.reverse_table", title=title)
     rows = reverse_trace(root, steps, first)
     return _table(rows, "Forward primal trace", "Reverse adjoint trace", title, reverse=True)
 
 
-# --- formatting ----------------------------------------------------------------------------------
+# --- layout ----------------------------------------------------------------------------------
 
 
 def _table(rows: list[Row], left: str, right: str, title: str | None, *, reverse: bool) -> str:
@@ -183,79 +260,12 @@ def _table(rows: list[Row], left: str, right: str, title: str | None, *, reverse
 
 
 def _output(root: Any, name: dict[int, str]) -> str:
-    return f"{_Y} = {name[root.id]} = {_num(root.data)}"
+    return f"{_Y} = {name[root.id]} = {number(root.data)}"
 
 
-def _named(root: Any, name: dict[int, str]) -> list[Any]:
-    return sorted((n for n in topological_order((root,)) if n.id in name), key=lambda n: n.id)
-
-
-def _primal(node: Any, name: dict[int, str]) -> str:
-    n = name[node.id]
-    if not node.inputs:
-        label = label_text(node)
-        return f"{n} = {label} = {_num(node.data)}" if label else f"{n} = {_num(node.data)}"
-    symbolic = primal_expression(node, [name.get(i.id) or _num(i.data) for i in node.inputs])
-    numeric = primal_expression(node, [_factor(i.data) for i in node.inputs])
-    return f"{n} = {symbolic} = {numeric} = {_num(node.data)}"
-
-
-def primal_expression(node: Any, args: list[str]) -> str:
-    """The right side of a node's primal equation, written with `args` for its inputs:
-    'v₋₁ × v₀', 'ln v₋₁', 'v₁ ** 2'. With `['{0}', '{1}']` it is a template to fill in."""
-    op = str(node.op)
-    if op in _INFIX and len(args) == 2:
-        return f"{args[0]} {_INFIX[op]} {args[1]}"
-    if op == "**" and len(args) == 1:
-        return f"{args[0]} ** {_num(node.exponent)}"
-    if op == "-" and len(args) == 1:
-        return f"−{args[0]}"
-    if op == "sqrt":
-        return f"√{args[0]}"
-    if len(args) == 1:
-        return f"{_PREFIX.get(op, op)} {args[0]}"
-    return f"{op}({', '.join(args)})"
-
-
-def _partial_adjoint_name(name: dict[int, str], inp: Any, consumer: Any) -> str:
-    """v̄ᵢ→ⱼ: the partial adjoint input i receives from node j (the CMU 10-714 notation)."""
-    i, j = name[inp.id], name[consumer.id]
-    return f"{_bar(i)}→{j[1:]}"
-
-
-def label_text(node: Any) -> str:
-    """A node's label with its trailing digits as subscripts ('x1' -> 'x₁'), or ''."""
-    label = str(getattr(node, "label", "") or "")
-    head = label.rstrip("0123456789")
-    return head + label[len(head) :].translate(_SUB) if head else label
-
-
-def _v(k: int) -> str:
-    return "v" + str(k).translate(_SUB)
-
-
-def _dot(symbol: str) -> str:
-    """v₁ → v̇₁: a dot above the letter (the tangent); precomposed where Unicode has one (ẏ)."""
-    return unicodedata.normalize("NFC", symbol[:1] + "\u0307" + symbol[1:])
-
-
-def _bar(symbol: str) -> str:
-    """v₁ → v̄₁: a bar above the letter (the adjoint); precomposed where Unicode has one (ȳ)."""
-    return unicodedata.normalize("NFC", symbol[:1] + "\u0304" + symbol[1:])
-
-
-def _num(x: Any) -> str:
-    """Three decimals as in the paper, without trailing zeros: 0.693, 10, −0.959."""
-    x = float(x)
-    if x != x or x in (float("inf"), float("-inf")):
-        return str(x)
-    text = f"{x:.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text.replace("-", "−")
-
-
-def _factor(x: Any) -> str:
-    text = _num(x)
-    return f"({text})" if text.startswith("−") else text
+def _rows(root: Any, rows_of: dict[int, str]) -> list[Any]:
+    """The nodes that take a gradient, in creation order (Baydin's numbering)."""
+    return sorted((n for n in topological_order((root,)) if n.id in rows_of), key=lambda n: n.id)
 
 
 def _width(text: str) -> int:

@@ -74,8 +74,8 @@ def parse_mnist(
         y: the labels, shape (N,), in the file's integer type (uint8 for MNIST).
 
     Raises IDXError (a ValueError) naming the file when either file is malformed, the images are
-    not uint8 of shape (N, rows, columns), the labels are not a 1-D integer array, or the counts
-    differ.
+    not uint8 of shape (N, rows, columns) with rows, columns >= 1, the labels are not a 1-D
+    integer array, or the counts differ.
     """
     X, y, _ = _load_pair(image_filename, label_filename)
     return X, y
@@ -94,7 +94,7 @@ def _load_pair(
             f"holds {labels.shape[0]} labels",
         )
     # Scaling in place avoids a second 60000×784 temporary.
-    X = images.reshape(images.shape[0], -1).astype(np.float32)
+    X = images.reshape(images.shape[0], images.shape[1] * images.shape[2]).astype(np.float32)
     X /= np.float32(255.0)
     return X, labels, (images.shape[1], images.shape[2])
 
@@ -109,6 +109,8 @@ def _read_images(path: str | os.PathLike[str]) -> np.ndarray:
         )
     if images.dtype != np.uint8:
         raise IDXError(path, f"expected uint8 pixels (IDX type 0x08), found {images.dtype.name}")
+    if 0 in images.shape[1:]:
+        raise IDXError(path, f"images of {images.shape[1]}×{images.shape[2]} pixels hold nothing")
     return images
 
 

@@ -11,17 +11,20 @@ says what is wrong, so that a bad download is diagnosed from the message alone.
 
 from __future__ import annotations
 
+import contextlib
 import gzip as gziplib
 import math
 import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import numpy as np
 
 from vector.files import atomic_output
 
-__all__ = ["IDX_TYPES", "IDXError", "read_idx", "write_idx"]
+__all__ = ["IDX_TYPES", "IDXError", "read_idx", "read_idx_header", "write_idx"]
 
 #: Type code -> numpy dtype of the values (as stored: big-endian).
 IDX_TYPES: dict[int, np.dtype] = {
@@ -34,6 +37,7 @@ IDX_TYPES: dict[int, np.dtype] = {
 }
 _CODES: dict[str, int] = {dtype.name: code for code, dtype in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 2**20  # bytes read (decompressed) at a time
 
 
 class IDXError(ValueError):
@@ -59,31 +63,80 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     The array has the dimensions the header gives and the dtype its type code names (uint8 for
     MNIST images and labels). It is a fresh, writable array that owns its data.
 
+    The file is read as a stream checked against its header: at most the declared number of
+    bytes is read (decompressed), so a small file that claims, or expands to, gigabytes costs no
+    more memory than its header's size and the data it really holds.
+
     Raises:
         FileNotFoundError / OSError: the file cannot be read.
         IDXError: the content is not a valid IDX file — corrupt gzip data, a wrong magic number,
             an unknown type code, zero dimensions, or a length that disagrees with the header.
     """
-    raw = Path(path).read_bytes()
-    if raw[:2] == _GZIP_MAGIC:
+    with _open(path) as (stream, what, size):
+        dims, dtype, header = _read_header(path, stream, what)
+        expected = math.prod(dims) * dtype.itemsize
+        if size is not None and size - header != expected:
+            # A raw file's length is known before reading a byte of it.
+            raise _length_error(path, dims, dtype, size - header, what)
+        data = _read_at_most(stream, expected)
+        if len(data) < expected:
+            raise _length_error(path, dims, dtype, len(data), what)
+        if stream.read(1):
+            raise _length_error(path, dims, dtype, None, what)
+    # astype copies into native byte order, so callers get a writable array of their own.
+    values = np.frombuffer(data, dtype=dtype, count=math.prod(dims))
+    return values.reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def read_idx_header(path: str | os.PathLike[str]) -> tuple[tuple[int, ...], np.dtype]:
+    """The dimensions and dtype an IDX file's header declares, reading nothing after it
+    (for sizing a job before loading its data). Raises IDXError as `read_idx` does."""
+    with _open(path) as (stream, what, _):
+        dims, dtype, _ = _read_header(path, stream, what)
+    return dims, dtype.newbyteorder("=")
+
+
+@contextlib.contextmanager
+def _open(path: str | os.PathLike[str]) -> Iterator[tuple[BinaryIO, str, int | None]]:
+    """The file's content as a stream (decompressed if it is gzip data, told by the magic
+    bytes), what to call it in messages, and its length when known without reading it."""
+    with open(path, "rb") as file:
+        compressed = file.read(2) == _GZIP_MAGIC
+        file.seek(0)
+        if not compressed:
+            yield file, "file", os.fstat(file.fileno()).st_size
+            return
         try:
-            raw = gziplib.decompress(raw)
+            with gziplib.GzipFile(fileobj=file, mode="rb") as stream:
+                yield cast(BinaryIO, stream), "decompressed file", None
         except (OSError, EOFError, zlib.error) as exc:
             raise IDXError(path, f"truncated or corrupt gzip data ({exc})") from exc
-        what = "decompressed file"
-    else:
-        what = "file"
-    return _parse(path, raw, what)
 
 
-def _parse(path: str | os.PathLike[str], raw: bytes, what: str) -> np.ndarray:
-    if len(raw) < 4:
-        raise IDXError(path, f"too short for an IDX header: the {what} has {len(raw)} bytes")
-    zero0, zero1, code, ndim = raw[0], raw[1], raw[2], raw[3]
+def _read_at_most(stream: BinaryIO, size: int) -> bytearray:
+    """Up to `size` bytes of `stream`, fewer at its end. Read in chunks, so memory follows the
+    data that is there, not the size a header claims."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(min(_CHUNK, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _read_header(
+    path: str | os.PathLike[str], stream: BinaryIO, what: str
+) -> tuple[tuple[int, ...], np.dtype, int]:
+    """The header's dimensions and (big-endian) dtype, and its length in bytes."""
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise IDXError(path, f"too short for an IDX header: the {what} has {len(magic)} bytes")
+    zero0, zero1, code, ndim = magic
     if zero0 or zero1:
         raise IDXError(
             path,
-            f"not an IDX file: magic number 0x{raw[:4].hex().upper()} "
+            f"not an IDX file: magic number 0x{magic.hex().upper()} "
             "should start with two zero bytes",
         )
     if code not in IDX_TYPES:
@@ -91,26 +144,32 @@ def _parse(path: str | os.PathLike[str], raw: bytes, what: str) -> np.ndarray:
     if ndim == 0:
         raise IDXError(path, "the IDX header says the data has 0 dimensions (at least 1 needed)")
     header = 4 + 4 * ndim
-    if len(raw) < header:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise IDXError(
             path,
             f"truncated header: {ndim} dimensions need {header} header bytes "
-            f"but the {what} has {len(raw)}",
+            f"but the {what} has {4 + len(sizes)}",
         )
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = IDX_TYPES[code]
+    dims = tuple(int(d) for d in np.frombuffer(sizes, dtype=">u4"))
+    return dims, IDX_TYPES[code], header
+
+
+def _length_error(
+    path: str | os.PathLike[str],
+    dims: tuple[int, ...],
+    dtype: np.dtype,
+    actual: int | None,
+    what: str,
+) -> IDXError:
+    """The data does not have the header's length; `actual` is None when it is longer by an
+    amount not worth decompressing to count."""
     expected = math.prod(dims) * dtype.itemsize
-    actual = len(raw) - header
-    if actual != expected:
-        problem = "truncated" if actual < expected else "trailing data"
-        raise IDXError(
-            path,
-            f"{problem}: header says {_shape_text(dims)} {dtype.name} ({expected} bytes of data) "
-            f"but the {what} has {actual}",
-        )
-    # astype copies into native byte order, so callers get a writable array of their own.
-    data = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header)
-    return data.reshape(dims).astype(dtype.newbyteorder("="))
+    declared = f"header says {_shape_text(dims)} {dtype.name} ({expected} bytes of data)"
+    if actual is None:
+        return IDXError(path, f"trailing data: {declared} but the {what} has more")
+    problem = "truncated" if actual < expected else "trailing data"
+    return IDXError(path, f"{problem}: {declared} but the {what} has {actual}")
 
 
 def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, gzip: bool | None = None) -> Path:

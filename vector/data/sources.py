@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from vector.data.datasets import MNISTDataset, Transforms, parse_mnist
+from vector.data.idx import IDXError
 from vector.data.mnist_download import MNIST_BASE_URL, MNIST_SHA256, download_missing
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
 
 #: Where Debian's `dataset-fashion-mnist` package installs the four files.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+#: Classes of MNIST and Fashion-MNIST: labels are 0..9.
+NUM_CLASSES = 10
 
 #: Names of the datasets `load_datasets` knows, as `python -m vector.train --dataset` spells them.
 DATASETS = ("fashion-mnist", "mnist")
@@ -67,7 +71,10 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def _complete(found: dict[str, Path | None]) -> MNISTFiles:
-    return MNISTFiles(*(found[name] for name in MNIST_FILENAMES))
+    paths = [found[name] for name in MNIST_FILENAMES]
+    if None in paths:
+        raise FileNotFoundError(f"missing: {', '.join(n for n in MNIST_FILENAMES if not found[n])}")
+    return MNISTFiles(*(path for path in paths if path is not None))
 
 
 def fashion_mnist_files(data_dir: str | os.PathLike[str] | None = None) -> MNISTFiles:
@@ -190,6 +197,9 @@ def load_datasets(
     Fashion-MNIST reads `data_dir`, default `FASHION_MNIST_DIR`. MNIST needs a `data_dir` and
     downloads what is missing there (see `mnist_files`; the remaining keyword arguments go to it).
     `train_transforms` augment the training set only.
+
+    Raises IDXError naming the file when a file is malformed, a set has no example, a label is
+    outside 0..9, or the test images' size differs from the training images'.
     """
     if name == "fashion-mnist":
         files = fashion_mnist_files(data_dir)
@@ -210,4 +220,32 @@ def load_datasets(
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     train = MNISTDataset(files.train_images, files.train_labels, transforms=train_transforms)
     test = MNISTDataset(files.test_images, files.test_labels)
+    _check_pair(files, train, test)
     return train, test
+
+
+def _check_pair(files: MNISTFiles, train: MNISTDataset, test: MNISTDataset) -> None:
+    """What a network trained on `train` and tested on `test` needs: examples in both, labels
+    within the classes, and test images of the training images' size. Raises IDXError naming
+    the file at fault."""
+    for images, labels, data in (
+        (files.train_images, files.train_labels, train),
+        (files.test_images, files.test_labels, test),
+    ):
+        if len(data) == 0:
+            raise IDXError(images, "holds 0 images; at least one example is needed")
+        outside = np.flatnonzero((data.labels < 0) | (data.labels >= NUM_CLASSES))
+        if outside.size:
+            first = int(outside[0])
+            raise IDXError(
+                labels,
+                f"{outside.size} label(s) outside 0..{NUM_CLASSES - 1} (the first is "
+                f"{data.labels[first]}, at index {first}); this dataset has {NUM_CLASSES} classes",
+            )
+    if train.image_shape != test.image_shape:
+        (rows, columns, _), (test_rows, test_columns, _) = train.image_shape, test.image_shape
+        raise IDXError(
+            files.test_images,
+            f"images are {test_rows}×{test_columns} but the training images "
+            f"({files.train_images}) are {rows}×{columns}",
+        )

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 import numpy as np
 
+from vector import program_helpers
 from vector.autograd import Tensor, TensorOp, real_number, short
 from vector.ops.shape import sum_to_shape
+from vector.program import Operand, literal
 
 
 def _number(op: str, scalar: Any) -> Any:
     """`scalar` as a real number (see `real_number`), else a TypeError naming `op`."""
     number = real_number(scalar)
+    if isinstance(number, int) and abs(number) > sys.float_info.max:
+        # numpy would fail later with a bare "int too large to convert to float"
+        size = f"{'-' if number < 0 else ''}10**{math.floor(math.log10(abs(number)))}"
+        raise OverflowError(f"{op}: the scalar (about {size}) is too large for a float")
     if number is not None:
         return number
     raise TypeError(
@@ -63,6 +71,10 @@ class EWiseAdd(BinaryOp):
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
 
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} + {b}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         out, sa, sb = _binary_shape(*node.inputs, node)
         return sum_to_shape(out_grad, out, sa), sum_to_shape(out_grad, out, sb)
@@ -79,6 +91,10 @@ class AddScalar(ScalarOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a + self.scalar
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} + {literal(self.scalar)}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad
 
@@ -93,6 +109,10 @@ class EWiseMul(BinaryOp):
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
+
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} * {b}"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
@@ -112,6 +132,10 @@ class MulScalar(ScalarOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a * self.scalar
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} * {literal(self.scalar)}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad * self.scalar
 
@@ -126,6 +150,10 @@ class EWiseDiv(BinaryOp):
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a / b
+
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} / {b}"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
@@ -156,6 +184,10 @@ class DivScalar(ScalarOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a / self.scalar
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} / {literal(self.scalar)}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad / self.scalar
 
@@ -178,6 +210,10 @@ class PowerScalar(ScalarOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a**self.scalar
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} ** {literal(self.scalar)}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         c = self.scalar
         if c == 0:
@@ -196,6 +232,10 @@ class EWisePow(BinaryOp):
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a**b
+
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} ** {b}"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
@@ -217,6 +257,10 @@ class Negate(TensorOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return -a
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"-{a}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return -out_grad
 
@@ -234,6 +278,10 @@ class Log(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return np.log(a)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"np.log({a})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad / node.inputs[0]
@@ -253,6 +301,10 @@ class Exp(TensorOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return np.exp(a)
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"np.exp({a})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad * node
 
@@ -267,6 +319,14 @@ class ReLU(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return np.maximum(a, 0)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"np.maximum({a}, 0)"
+
+    def gradient_constants(self, a: Operand) -> tuple[str, ...]:
+        """The constant `gradient` makes (the mask where a > 0), as program text."""
+        return (f"{a} > 0",)
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         # The mask is piecewise constant, so it enters the gradient graph as a constant (a
@@ -288,6 +348,10 @@ class Tanh(TensorOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return np.tanh(a)
 
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"np.tanh({a})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad * (1 - node * node)
 
@@ -307,6 +371,12 @@ class Sigmoid(TensorOp):
         # Two branches so that neither exp overflows: for a < 0 use eᵃ/(1 + eᵃ).
         e = np.exp(-np.abs(a))
         return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    helpers = (program_helpers.sigmoid,)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"sigmoid({a})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return out_grad * (node * (1 - node))
@@ -331,6 +401,10 @@ class Cast(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a.astype(self.dtype)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a}.astype(np.{self.dtype.name})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return cast(out_grad, node.inputs[0].dtype)

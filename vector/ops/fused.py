@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from vector import program_helpers
 from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import exp, power_scalar
 from vector.ops.reduce import logsoftmax
 from vector.ops.shape import broadcast_to, reshape, sum_to_shape, summation
+from vector.program import Operand
 
 
 # --------------------------------------------------------------------------- transposed matmul
@@ -92,6 +94,12 @@ class MatMulTransposed(TensorOp):
         left, right = self._operands(a, b)
         return left @ right
 
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text: a transposed matrix is `a.T` (`a.mT` with batch axes)."""
+        left = (f"{a}.T" if a.ndim == 2 else f"{a}.mT") if self.transpose_a else str(a)
+        right = (f"{b}.T" if b.ndim == 2 else f"{b}.mT") if self.transpose_b else str(b)
+        return f"{left} @ {right}"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
         g, mm = out_grad, matmul_transposed
@@ -144,6 +152,13 @@ class SoftmaxLossGrad(TensorOp):
     def compute(self, z: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
         probs = self.probs if self.probs is not None else softmax(z)
         return ((probs - y) * (g / z.shape[0])).astype(z.dtype, copy=False)
+
+    helpers = (softmax,)
+
+    def source(self, z: Operand, y: Operand, g: Operand) -> str:
+        """`compute` as program text. softmax(Z) is what `softmax_loss` saved, to the last bit:
+        the same shift, exponent and sum (it differs only where a row's max is not finite)."""
+        return f"(softmax({z}) - {y}) * ({g} / {z.shape[0]})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         z, y, g = node.inputs
@@ -220,6 +235,12 @@ class BatchNormalize(TensorOp):
         self.saved = xhat, std
         return xhat
 
+    helpers = (program_helpers.batch_normalize,)
+
+    def source(self, x: Operand) -> str:
+        """`compute` as program text."""
+        return f"batch_normalize({x}, {self.eps!r})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return BatchNormalizeGrad(self.eps, self.saved)(node.inputs[0], out_grad)
 
@@ -267,6 +288,12 @@ class BatchNormalizeGrad(TensorOp):
     def compute(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         xhat, std = self._xhat_std(x)
         return _jvp_normalize(xhat, std, v).astype(x.dtype, copy=False)
+
+    helpers = (program_helpers.batch_normalize_grad,)
+
+    def source(self, x: Operand, v: Operand) -> str:
+        """`compute` as program text."""
+        return f"batch_normalize_grad({x}, {v}, {self.eps!r})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         x, v = node.inputs

@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 
+from vector import program_helpers
 from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import mul_scalar, multiply
 from vector.ops.fused import softmax, softmax_loss_grad
+from vector.program import Operand
 
 
 class SoftmaxLoss(TensorOp):
@@ -43,6 +45,12 @@ class SoftmaxLoss(TensorOp):
         self.probs = e / total
         # Σᵢ logsumexp(Zᵢ) − Σᵢ⟨Zᵢ, Yᵢ⟩, with logsumexp(Zᵢ) = log Σ exp(Zᵢ − mᵢ) + mᵢ
         return np.asarray((np.log(total).sum() + top_sum - (z * y).sum()) / z.shape[0])
+
+    helpers = (program_helpers.softmax_loss,)
+
+    def source(self, z: Operand, y: Operand) -> str:
+        """`compute` as program text."""
+        return f"softmax_loss({z}, {y})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         z, y = node.inputs

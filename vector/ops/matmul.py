@@ -7,6 +7,7 @@ import numpy as np
 from vector.autograd import Tensor, TensorOp
 from vector.ops.fused import check_matmul, matmul_transposed
 from vector.ops.shape import sum_to_shape
+from vector.program import Operand
 
 
 class MatMul(TensorOp):
@@ -23,6 +24,10 @@ class MatMul(TensorOp):
 
     def compute(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a @ b
+
+    def source(self, a: Operand, b: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} @ {b}"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs

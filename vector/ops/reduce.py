@@ -9,6 +9,7 @@ import numpy as np
 from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import exp
 from vector.ops.shape import axes_tuple, broadcast_to, kept_dims, reshape, summation
+from vector.program import Operand
 
 
 def _stable_lse(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -39,6 +40,13 @@ class LogSumExp(TensorOp):
         axes = axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
         return np.squeeze(_stable_lse(a, axes), axis=axes)
 
+    helpers = (_stable_lse,)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        axes = axes_tuple("logsumexp", self.axes, a.ndim, a.shape)
+        return f"np.squeeze(_stable_lse({a}, {axes}), axis={axes})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         a = node.inputs[0]
         shape = a.shape
@@ -64,6 +72,12 @@ class LogSoftmax(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a - _stable_lse(a, (a.ndim - 1,))
+
+    helpers = (_stable_lse,)
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a} - _stable_lse({a}, ({a.ndim - 1},))"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         shape = node.shape

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
+from vector.program import Operand
 
 
 def axes_tuple(op: str, axes: Any, ndim: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -77,6 +78,12 @@ class Reshape(TensorOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a.reshape(self.shape)
 
+    gives_view = True  # in a program: `x_bar += ...` must not write through it
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"{a}.reshape({self.shape})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return reshape(out_grad, node.inputs[0].shape)
 
@@ -120,6 +127,15 @@ class Transpose(TensorOp):
         i, j = self._pair(a.ndim, a.shape)
         return np.swapaxes(a, i, j)
 
+    gives_view = True
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text: `a.T` for a matrix."""
+        i, j = self._pair(a.ndim, a.shape)
+        if a.ndim == 2 and i % 2 != j % 2:
+            return f"{a}.T"
+        return f"np.swapaxes({a}, {i}, {j})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return transpose(out_grad, self.axes)
 
@@ -155,6 +171,12 @@ class BroadcastTo(TensorOp):
     def compute(self, a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, self.shape)
 
+    gives_view = True
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text."""
+        return f"np.broadcast_to({a}, {self.shape})"
+
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         return sum_to_shape(out_grad, self.shape, node.inputs[0].shape)
 
@@ -181,6 +203,11 @@ class Summation(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         return a.sum(axis=axes_tuple("summation", self.axes, a.ndim, a.shape))
+
+    def source(self, a: Operand) -> str:
+        """`compute` as program text: the axes summed over, as numbers."""
+        axes = axes_tuple("summation", self.axes, a.ndim, a.shape)
+        return f"np.sum({a}, axis={axes[0] if len(axes) == 1 else axes})"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> Tensor:
         shape = node.inputs[0].shape

@@ -27,14 +27,24 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vector.files import atomic_output
+from vector.files import atomic_output, destination, output_problem
 from vector.train.checkpoint import CheckpointError, load_model, save_model
-from vector.train.loop import MODELS, OPTIMIZERS, Diverged, build_model, build_optimizer, epoch
+from vector.train.compiled import NOT_COMPILABLE, compiled_epoch
+from vector.train.loop import (
+    MODELS,
+    NUM_CLASSES,
+    OPTIMIZERS,
+    Diverged,
+    build_model,
+    build_optimizer,
+    epoch,
+    tensor_count,
+)
 
 __all__ = [
     "CSV_HEADER",
@@ -77,8 +87,10 @@ class CSVLog:
             out.write(text.encode())
 
 
-_COLUMNS = (("epoch", 5), ("train loss", 10), ("train err", 9), ("test loss", 9))
-_COLUMNS += (("test err", 8), ("seconds", 7))
+_COLUMNS: tuple[tuple[str, int], ...] = (
+    *(("epoch", 5), ("train loss", 10), ("train err", 9)),
+    *(("test loss", 9), ("test err", 8), ("seconds", 7)),
+)
 HEADER = "  ".join(f"{title:>{width}}" for title, width in _COLUMNS)
 
 
@@ -116,25 +128,70 @@ class TerminalProgress:
 
 
 # ----------------------------------------------------------------------------------- options
+# Each option is checked as it is parsed, so that a typo ends the command at once, in one line.
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):  # inf and nan would only end the run as "diverged" later
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    value = _finite(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _momentum(text: str) -> float:
+    value = _finite(text)
+    if not 0 <= value < 1:  # at 1 the damped update u = m·u + (1-m)·g never sees a gradient
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also rejects NaN
+    value = _finite(text)
+    if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
+
+
+def _path(text: str) -> str:
+    if text == "":
+        raise argparse.ArgumentTypeError("the path is empty (an unset shell variable?)")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with each error in one line: what is wrong and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (--help lists the options)\n")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -147,7 +204,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m vector.train",
         description="Train a network of adjoint's vector engine on Fashion-MNIST or MNIST.",
         formatter_class=_Help,
@@ -157,18 +214,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add(
         "--data-dir",
         metavar="DIR",
+        type=_path,
         help="folder with the four IDX files (fashion-mnist default: "
         "/usr/share/datasets/fashion-mnist; mnist downloads missing files into it)",
     )
     add("--model", choices=MODELS, default="two-layer", help="network")
     add("--hidden", type=_positive_int, default=100, help="hidden width")
     add("--optimizer", choices=OPTIMIZERS, default="sgd", help="update rule")
-    add("--lr", type=_non_negative_float, default=0.1, help="learning rate")
-    add("--momentum", type=_non_negative_float, default=0.0, help="SGD momentum")
+    add("--lr", type=_learning_rate, default=0.1, help="learning rate")
+    add("--momentum", type=_momentum, default=0.0, help="SGD momentum, in [0, 1)")
     add("--weight-decay", type=_non_negative_float, default=0.0, help="L2 weight decay")
     add("--batch-size", type=_positive_int, default=100, help="examples per step")
     add("--epochs", type=_non_negative_int, default=10, help="0: only evaluate")
-    add("--seed", type=int, default=0, help="numpy seed (weights, shuffling, dropout)")
+    add("--seed", type=_integer, default=0, help="numpy seed (weights, shuffling, dropout)")
     add(
         "--no-shuffle",
         dest="shuffle",
@@ -176,22 +234,142 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="train on the batches in file order, as the seed loop does",
     )
     add("--threads", type=_positive_int, default=1, help="BLAS threads for the matrix products")
-    add("--save", metavar="PATH", help="save the model (.npz) after each epoch")
-    add("--load", metavar="PATH", help="start from a model saved by --save")
-    add("--log", metavar="PATH", help="write the rows as CSV")
+    add("--save", metavar="PATH", type=_path, help="save the model (.npz) after each epoch")
+    add("--load", metavar="PATH", type=_path, help="start from a model saved by --save")
+    add("--log", metavar="PATH", type=_path, help="write the rows as CSV")
+    add("--compile", action="store_true", help="train through vector.compile's programs")
     args = parser.parse_args(argv)
     if args.model == "mlp-resnet" and args.hidden < 2:
         parser.error("--model mlp-resnet needs --hidden 2 or more (its blocks use hidden // 2)")
     if not 0 <= args.seed < 2**32:
         parser.error(f"--seed must be in 0..2**32-1, got {args.seed}")
+    if args.optimizer == "adam" and args.momentum:
+        parser.error("--momentum applies to --optimizer sgd only (Adam has beta1 = 0.9)")
     return args
 
 
 # ------------------------------------------------------------------------------------- a run
-def _check_writable(option: str, path: str | None) -> None:
-    # Fail before a long run rather than after its first epoch.
-    if path is not None and not Path(path).resolve().parent.is_dir():
-        raise UsageError(f"{option} {path}: folder {Path(path).resolve().parent} does not exist")
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, an output that cannot be written or that would destroy a
+    file: another output, the checkpoint being loaded, or a data file, however each is spelled
+    (relative, `./`, through a symbolic link). Resuming into the loaded file (`--load X --save
+    X`) is fine: the load comes first, and the save replaces the file whole."""
+    outputs = [(option, path) for option, path in (("--save", args.save), ("--log", args.log))]
+    outputs = [(option, path) for option, path in outputs if path is not None]
+    if args.load is not None:
+        if not Path(args.load).exists():
+            raise UsageError(f"--load {args.load}: no such file")
+        if not Path(args.load).is_file():
+            raise UsageError(f"--load {args.load}: not a saved model (it is no regular file)")
+    for option, path in outputs:
+        problem = output_problem(path)
+        if problem is not None:
+            raise UsageError(f"{option} {path}: {problem}")
+    if args.save is not None and args.log is not None and _same_file(args.save, args.log):
+        raise UsageError(
+            f"--save {args.save} and --log {args.log} are the same file; "
+            "the log would overwrite the model"
+        )
+    for option, path in outputs:
+        if option == "--log" and args.load is not None and _same_file(path, args.load):
+            raise UsageError(
+                f"--log {path} is the file --load reads ({args.load}); "
+                "writing the log there would destroy the model"
+            )
+        for data_file in _data_file_names(args):
+            if _same_file(path, data_file):
+                raise UsageError(
+                    f"{option} {path} is the data file {data_file}; writing there would destroy it"
+                )
+
+
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether writing `a` would replace the file `b` (links followed; hard links too)."""
+    if destination(a) == destination(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def _data_file_names(args: argparse.Namespace) -> list[Path]:
+    """Every path the data may be read from (each file compressed or not), existing or not."""
+    from vector.data import FASHION_MNIST_DIR, MNIST_FILENAMES
+
+    if args.data_dir is None and args.dataset != "fashion-mnist":
+        return []
+    folder = Path(args.data_dir) if args.data_dir is not None else FASHION_MNIST_DIR
+    return [folder / n for name in MNIST_FILENAMES for n in (name, name.removesuffix(".gz"))]
+
+
+def _sizes(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The (N, rows, columns) the training and test image files declare, read from their
+    headers only (MNIST's missing files are downloaded first)."""
+    from vector.data import fashion_mnist_files, mnist_files
+    from vector.data.idx import read_idx_header
+
+    if args.dataset == "mnist" and args.data_dir is None:
+        raise UsageError("MNIST needs --data-dir DIR; missing files are downloaded there")
+    try:
+        if args.dataset == "fashion-mnist":
+            files = fashion_mnist_files(args.data_dir)
+        else:
+            files = mnist_files(args.data_dir)
+        train_dims, _ = read_idx_header(files.train_images)
+        test_dims, _ = read_idx_header(files.test_images)
+    except (OSError, ValueError) as error:  # missing, malformed or undownloadable files
+        raise UsageError(str(error)) from None
+    for path, dims in ((files.train_images, train_dims), (files.test_images, test_dims)):
+        if len(dims) != 3:
+            shape = "×".join(map(str, dims))
+            raise UsageError(
+                f"{path}: expected images of shape (N, rows, columns) but the header declares "
+                f"{len(dims)} dimension(s): {shape}"
+            )
+    return train_dims, test_dims
+
+
+def physical_memory() -> int:
+    """Bytes of memory this machine has (what `--hidden` and the data must fit in)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_estimate(
+    args: argparse.Namespace, train_dims: tuple[int, ...], test_dims: tuple[int, ...]
+) -> tuple[int, str]:
+    """A rough lower bound of the bytes a run needs, and what it counts, in words.
+
+    float32 throughout: the model's numbers four times (values, gradients, and Adam's two
+    moment buffers), every image twice (the bytes read and the float32 copy trained on), and
+    the activations of one batch (64 arrays of batch × the widest layer, forward and backward).
+    """
+    n_train, rows, columns = train_dims
+    dim = rows * columns
+    numbers = tensor_count(args.model, dim, args.hidden)
+    model = 16 * numbers
+    images = 5 * dim * (n_train + test_dims[0])
+    batch = min(args.batch_size, max(n_train, 1))
+    activations = 4 * 64 * batch * max(dim, args.hidden, NUM_CLASSES)
+    what = (
+        f"{numbers} model numbers, {n_train + test_dims[0]} images of {rows}×{columns}, "
+        f"batches of {batch}"
+    )
+    return model + images + activations, what
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB"
+
+
+def _check_memory(args: argparse.Namespace, sizes: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
+    needed, what = memory_estimate(args, *sizes)
+    have = physical_memory()
+    if needed > have:
+        raise UsageError(
+            f"this run needs at least {_gib(needed)} of memory ({what}), more than this "
+            f"machine's {_gib(have)}; try a smaller --hidden or --batch-size"
+        )
 
 
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -208,6 +386,8 @@ def _load(args: argparse.Namespace, model: Any, meta: dict[str, Any]) -> None:
         load_model(args.load, model, meta)
     except FileNotFoundError:
         raise UsageError(f"--load {args.load}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"--load {args.load}: cannot be read ({error.strerror})") from None
     except CheckpointError as error:
         hint = ""
         if error.differences:
@@ -240,18 +420,21 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
     from vector.data import DataLoader
 
-    if args.optimizer == "adam" and args.momentum:
-        raise UsageError("--momentum applies to --optimizer sgd only (Adam has beta1 = 0.9)")
-    _check_writable("--save", args.save)
-    _check_writable("--log", args.log)
-    train_set, test_set = _load_data(args)
-    dim = train_set.images.shape[1]
+    if args.compile and args.model in NOT_COMPILABLE:
+        why = NOT_COMPILABLE[args.model]
+        raise UsageError(f"--compile cannot train {args.model}: {why}; train it without --compile")
+    # Everything that can be checked is checked before the data is read or a step is taken:
+    # options (parse_args), then paths, then the sizes the data files declare, then --load.
+    _check_paths(args)
+    sizes = _sizes(args)
+    _check_memory(args, sizes)
     meta = {"dataset": args.dataset, "model": args.model, "hidden": args.hidden}
-
     np.random.seed(args.seed)
-    model = build_model(args.model, dim, args.hidden)
+    (_, rows, columns), _ = sizes
+    model = build_model(args.model, rows * columns, args.hidden)
     if args.load:
         _load(args, model, meta)
+    train_set, test_set = _load_data(args)
     opt = build_optimizer(
         args.optimizer, model.parameters(), args.lr, args.momentum, args.weight_decay
     )
@@ -293,7 +476,8 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
             start = time.perf_counter()
             progress.label = f"train {number}/{args.epochs}"
             try:
-                train_error, train_loss = epoch(train_loader, model, opt, progress=progress)
+                train = compiled_epoch if args.compile else epoch
+                train_error, train_loss = train(train_loader, model, opt, progress=progress)
             except Diverged as stop:
                 progress.clear()
                 of = f" of {stop.batches}" if stop.batches else ""
@@ -312,7 +496,10 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with `argv` (default: the process's); return its exit status."""
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as stop:  # --help, or an option refused in one line (status 2)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         run(args, sys.stdout, sys.stderr)
     except UsageError as error:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 
 import numpy as np
 
@@ -28,6 +28,7 @@ __all__ = [
     "build_model",
     "build_optimizer",
     "epoch",
+    "tensor_count",
 ]
 
 MODELS = ("two-layer", "mlp", "mlp-resnet")
@@ -72,7 +73,7 @@ def epoch(
         model.train()
     else:
         model.eval()
-    total = len(loader) if hasattr(loader, "__len__") else 0
+    total = len(loader) if isinstance(loader, Sized) else 0
     errors = 0
     loss_sum = 0.0
     count = 0
@@ -85,7 +86,7 @@ def epoch(
             logits = model(X)
             loss = loss_fn(logits, y)
             loss_value = float(loss.numpy())  # a scalar: checking it costs nothing
-            if training:
+            if opt is not None:
                 if not math.isfinite(loss_value):
                     raise Diverged(done, total, loss_value)
                 opt.reset_grad()
@@ -99,7 +100,7 @@ def epoch(
             count += n
             if progress is not None:
                 progress(done, total)
-    if training:
+    if opt is not None:
         opt.reset_grad()  # don't keep the last batch's gradients alive between epochs
     if count == 0:
         raise ValueError("epoch: the loader produced no examples")
@@ -115,6 +116,23 @@ def build_model(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES
         return models.MLP(dim, hidden, num_classes)
     if name == "mlp-resnet":
         return models.MLPResNet(dim, hidden, num_classes=num_classes)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def tensor_count(name: str, dim: int, hidden: int, num_classes: int = NUM_CLASSES) -> int:
+    """How many numbers `build_model(name, dim, hidden, num_classes)` holds (parameters and
+    BatchNorm running statistics), computed without building it: for sizing a run up front."""
+    if name == "two-layer":
+        return dim * hidden + hidden * num_classes
+    if name == "mlp":
+        return dim * hidden + hidden + hidden * num_classes + num_classes
+    if name == "mlp-resnet":
+        inner = hidden // 2
+        # Each block: Linear(h, h/2), BatchNorm(h/2), Linear(h/2, h), BatchNorm(h); a BatchNorm
+        # holds weight, bias, running mean and running variance.
+        block = (hidden * inner + inner) + 4 * inner + (inner * hidden + hidden) + 4 * hidden
+        ends = dim * hidden + hidden + hidden * num_classes + num_classes
+        return ends + 3 * block
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
