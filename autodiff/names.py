@@ -39,18 +39,32 @@ def v_name(k: int) -> str:
 def node_names(root: Any) -> dict[int, str]:
     """The one name of every node of `root`'s graph, by id: its label, else vₖ, else cₖ.
 
-    vₖ as in `baydin_indices` (`v_name`); constants are c1, c2, … in creation order.
+    vₖ as in `baydin_indices` (`v_name`); constants are c1, c2, … in creation order. A label
+    that several nodes carry (every neuron of a `scalar.nn.MLP` has a bias `b`) names the first of
+    them; the others get `_2`, `_3`, … after it, so that no two nodes share a name.
     """
     index = baydin_indices(root)
     out: dict[int, str] = {}
     constants = 0
-    for node in sorted(topological_order((root,)), key=lambda n: n.id):
+    nodes = sorted(topological_order((root,)), key=lambda n: n.id)
+    for node in nodes:
         label = str(getattr(node, "label", "") or "")
         if node.id in index:
             out[node.id] = label or v_name(index[node.id])
         else:
             constants += 1
             out[node.id] = label or f"c{constants}"
+    taken = set(out.values())
+    seen: set[str] = set()
+    for node in nodes:
+        name = out[node.id]
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            out[node.id] = f"{name}_{n}"
+            taken.add(out[node.id])
+        seen.add(name)
     return out
 
 

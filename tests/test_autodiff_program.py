@@ -36,6 +36,14 @@ def test_node_names_use_labels_then_v_then_c() -> None:
     assert [v_name(k) for k in (-2, 0, 3)] == ["vm2", "v0", "v3"]
 
 
+def test_a_label_several_nodes_carry_names_the_first_of_them() -> None:
+    a, b, c = Value(1.0, label="w"), Value(2.0, label="w"), Value(3.0, label="w_2")
+    out = a * b + c
+    names = node_names(out)
+    assert [names[a.id], names[b.id], names[c.id]] == ["w", "w_3", "w_2"]
+    assert len(set(names.values())) == len(names)
+
+
 def test_identifiers_are_distinct_python_names() -> None:
     got = identifiers({1: "x1", 2: "a·b", 3: "2w", 4: "lambda", 5: "x1", 6: "np"}, ("np",))
     assert got == {1: "x1", 2: "a_b", 3: "_2w", 4: "lambda_", 5: "x1_2", 6: "np_2"}
