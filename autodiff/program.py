@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ class Program:
         self.filename = f"<adjoint program {next(_numbers)}: {name}>"
         text = source if source.endswith("\n") else source + "\n"
         linecache.cache[self.filename] = (len(text), None, text.splitlines(True), self.filename)
+        # The lines stay known while the program lives (a large graph's program is megabytes).
+        weakref.finalize(self, linecache.cache.pop, self.filename, None)
         namespace: dict[str, Any] = {}
         exec("\n".join(self.imports), namespace)
         exec(compile(text, self.filename, "exec"), namespace)

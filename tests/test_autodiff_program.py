@@ -85,3 +85,11 @@ def test_program_runs_checks_and_shows_its_lines(tmp_path) -> None:
 def test_program_refuses_line_steps_of_the_wrong_length() -> None:
     with pytest.raises(ValueError, match="3 line steps for 5 source lines"):
         Program("f", ("a", "b"), SOURCE, [0, 0, 0], imports=[])
+
+
+def test_a_programs_lines_are_forgotten_with_it() -> None:
+    prog = Program("f", ("a", "b"), SOURCE, [0] * 5, imports=[])
+    filename = prog.filename
+    assert linecache.getline(filename, 3).strip() == "c = a * b"
+    del prog
+    assert filename not in linecache.cache
