@@ -14,8 +14,9 @@ class Node(Protocol):
     - `id`: a stable integer from `autodiff.next_id`, never `id()`;
     - `grad`: written by the reverse pass with d(root)/d(node);
     - `vjp(adjoint)`: one partial adjoint per input (None where an input needs none);
-    - `local_derivatives()`: the numbers d(node)/d(input) per input, or None where the local
-      derivative is not a number (tensors). Only traces read it.
+    - `local_derivatives`: the numbers d(node)/d(input) per input, or None where the local
+      derivative is not a number (tensors), and None for an input whose local derivative is
+      unknown (a scalar node made by a micrograd-style `_backward` closure). Only traces read it.
 
     The shared code only reads `inputs`, `requires_grad` and `id`, so they are read-only here.
     An input is a node of the same engine as its result (`Self`): a `Value`'s inputs are
@@ -36,6 +37,7 @@ class Node(Protocol):
 
     def vjp(self, adjoint: Any) -> tuple[Any, ...]: ...
 
+    @property
     def local_derivatives(self) -> tuple[Any, ...] | None: ...
 
 

@@ -51,7 +51,7 @@ def backward(
 
 
 def _edges(node: Node, partial_adjoints: tuple[Any, ...]) -> tuple[Edge, ...]:
-    local = node.local_derivatives()
+    local = node.local_derivatives
     return tuple(
         Edge(x, None if local is None else local[k], partial if x.requires_grad else None)
         for k, (x, partial) in enumerate(zip(node.inputs, partial_adjoints, strict=True))

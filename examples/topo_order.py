@@ -33,7 +33,7 @@ def naive_backward(root: Value) -> list[tuple[Value, float]]:
     def push(node: Value) -> None:
         if node.inputs:
             pushes.append((node, node.grad))
-        for inp, local in zip(node.inputs, node.local_derivatives(), strict=True):
+        for inp, local in zip(node.inputs, node.local_derivatives, strict=True):
             if inp.requires_grad:
                 inp.grad += node.grad * local
                 push(inp)

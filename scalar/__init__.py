@@ -5,6 +5,9 @@
     x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     y = x1.log() + x1 * x2 - x2.sin()
     y.backward()          # x1.grad == 5.5, x2.grad == 1.716...
+
+`scalar.primitive(...)` adds an op of your own to the primitive table; `docs/adding-an-op.md`
+shows it beside micrograd's way, a `_backward` closure, which works too.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from autodiff import numeric_grad as _numeric_grad
 from scalar import nn
 from scalar.dual import Dual, jvp
 from scalar.operators import as_number
-from scalar.primitives import PRIMITIVES, Primitive
+from scalar.primitives import PRIMITIVES, JavaScript, Primitive, PythonSource
 from scalar.program import program
+from scalar.register import primitive
 from scalar.value import Value
 
 
@@ -34,4 +38,16 @@ def numeric_grad(
     return [float(g) for g in _numeric_grad(f, points, eps)]
 
 
-__all__ = ["PRIMITIVES", "Dual", "Primitive", "Value", "jvp", "nn", "numeric_grad", "program"]
+__all__ = [
+    "PRIMITIVES",
+    "Dual",
+    "JavaScript",
+    "Primitive",
+    "PythonSource",
+    "Value",
+    "jvp",
+    "nn",
+    "numeric_grad",
+    "primitive",
+    "program",
+]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scalar.operators import Arithmetic, as_number, operand_error
-from scalar.primitives import Primitive
+from scalar.primitives import PRIMITIVES, Primitive
 
 
 def apply(prim: Primitive, *inputs: Dual, exponent: float | None = None) -> Dual:
@@ -61,6 +61,16 @@ class Dual(Arithmetic):
             this = f"Dual(primal={self.primal!r})"
             raise operand_error("Dual", method, this, other, reflected=reflected)
         return Dual(number)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for an attribute a Dual lacks: most often a micrograd-style op that user
+        # code added to `Value` (`Value.softplus = softplus`) or its body reading `x.data`.
+        raise AttributeError(
+            f"Dual has no attribute {name!r}: forward mode runs only the primitives of the table "
+            f"({', '.join(PRIMITIVES)}), and cannot see inside a micrograd-style op, whose "
+            "derivative is a `_backward` closure; add the op with scalar.primitive(...) to use "
+            "it in forward mode"
+        )
 
     def __repr__(self) -> str:
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from scalar.operators import as_number
 from scalar.value import Value
@@ -39,13 +39,14 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence[Any] | Value | float) -> Value:
-        if isinstance(x, Value) or as_number(x) is not None:
-            x = (x,)  # the bare output of a one-neuron layer is a one-element input vector
-        if len(x) != len(self.w):
-            raise ValueError(f"{self!r}: expected {len(self.w)} inputs, got {len(x)}")
+        # the bare output of a one-neuron layer is a one-element input vector
+        one = isinstance(x, Value) or as_number(x) is not None
+        xs = (x,) if one else cast(Sequence[Any], x)
+        if len(xs) != len(self.w):
+            raise ValueError(f"{self!r}: expected {len(self.w)} inputs, got {len(xs)}")
         # Same summation order as micrograd (bias first), so both engines give the same floats.
         act = self.b
-        for wi, xi in zip(self.w, x, strict=True):
+        for wi, xi in zip(self.w, xs, strict=True):
             act = act + wi * xi
         return act.relu() if self.nonlin else act
 
@@ -82,9 +83,10 @@ class MLP(Module):
         self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != last) for i in range(len(nouts))]
 
     def __call__(self, x: Sequence[Any] | Value | float) -> Value | list[Value]:
+        out: Sequence[Any] | Value | float = x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            out = layer(out)
+        return out  # type: ignore[return-value]  # a Layer's output (there is at least one)
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -123,3 +123,8 @@ class Arithmetic:
     sigmoid = unary_method("sigmoid")
     relu = unary_method("relu")
     sqrt = unary_method("sqrt")
+
+
+UNARY_METHODS = tuple(name for name in PRIMITIVES if name in vars(Arithmetic))
+"""The one-input primitives that `Value` and `Dual` offer as methods (`x.exp()`, `x.log()`, ...),
+read from `Arithmetic` above, which lists them."""

@@ -74,7 +74,7 @@ class Primitive:
     value: Callable[..., float]
     local_derivatives: Callable[..., tuple[float, ...]]
     check: Callable[..., None] | None
-    js: JavaScript
+    js: JavaScript | None  # None: the page cannot recompute this op in the browser
     doc: str
     source: PythonSource | None = None
 
@@ -383,9 +383,6 @@ PRIMITIVES: dict[str, Primitive] = {
     )
 }  # fmt: skip
 """Every scalar primitive by name."""
-
-UNARY_METHODS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt")
-"""The primitives that `Value` and `Dual` expose as methods (`x.exp()`, `x.log()`, ...)."""
 
 
 def primitive_of(symbol: str, inputs: int) -> Primitive:

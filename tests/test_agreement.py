@@ -301,7 +301,7 @@ def test_the_catalogue_has_every_shared_primitive():
 
     labels = " ".join(e.label for e in CATALOGUE)
     vector_has = {"exp", "log", "tanh", "sigmoid", "relu", "sqrt"}  # sqrt is power_scalar(½)
-    common = set(scalar.primitives.UNARY_METHODS) & vector_has
+    common = set(scalar.operators.UNARY_METHODS) & vector_has
     assert common == vector_has
     for name in common:
         assert name in labels, name

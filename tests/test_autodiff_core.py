@@ -35,6 +35,7 @@ class Fake:
     def vjp(self, adjoint: float) -> tuple[float | None, ...]:
         return tuple(None if d is None else adjoint * d for d in self.local)
 
+    @property
     def local_derivatives(self) -> tuple[float | None, ...]:
         return self.local
 

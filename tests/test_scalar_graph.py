@@ -104,7 +104,7 @@ def test_square_by_multiplication() -> None:
     a = Value(-3.0)
     y = a * a
     y.backward()
-    assert y.inputs == (a, a) and y.local_derivatives() == (-3.0, -3.0)
+    assert y.inputs == (a, a) and y.local_derivatives == (-3.0, -3.0)
     assert a.grad == -6.0
 
 

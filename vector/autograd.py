@@ -310,6 +310,7 @@ class Tensor:
             sent.append(partial_adjoint)
         return tuple(sent)
 
+    @property
     def local_derivatives(self) -> None:
         return None  # a tensor's local derivative is a Jacobian, shown only through its VJP
 

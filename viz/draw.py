@@ -105,13 +105,11 @@ def tensor_fields(scene: Scene, node: Any, grad_text: str | None = None) -> Fiel
 
 def local_line(scene: Scene, node: Any, k: int, inp: Any, local: Any) -> str:
     """'∂v2/∂x1 = 5': the local derivative of `node` with respect to its argument k."""
-    return fill(
-        TEMPLATES["local"],
-        prefix=argument_prefix(node, k, inp),
-        node=scene.name(node),
-        input=scene.name(inp),
-        value=number(local),
-    )
+    names = {"prefix": argument_prefix(node, k, inp), "node": scene.name(node)}
+    names["input"] = scene.name(inp)
+    if local is None:  # a micrograd-style `_backward` closure: only the closure knows it
+        return fill(TEMPLATES["local_unknown"], **names)
+    return fill(TEMPLATES["local"], **names, value=number(local))
 
 
 def adjoint_line(adjoint: Any, local: Any, partial_adjoint: Any, color: str = ADJOINT_TEXT) -> Line:
@@ -142,7 +140,7 @@ def _draw_reverse(scene: Scene, graph: graphviz.Digraph, rankdir: str) -> None:
                 partial_adjoints[node.id] = node.vjp(node.grad)
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
         lines: list[Line] = [local_line(scene, node, k, inp, local)]
         if node.id in partial_adjoints and inp.requires_grad:
             lines.append(adjoint_line(node.grad, local, partial_adjoints[node.id][k]))
@@ -171,7 +169,7 @@ def _draw_forward(
         ]
 
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
         share = local * tangents[inp.id]
         lines: list[Line] = [
             local_line(scene, node, k, inp, local),

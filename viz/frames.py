@@ -120,7 +120,7 @@ def _frame(scene: Scene, steps: list[Step], k: int, rankdir: str) -> graphviz.Di
         return {"current": CURRENT, "pending": PENDING}.get(state(node), {})
 
     def edge(node: Any, m: int, inp: Any) -> tuple[str | None, Attrs]:
-        local = None if scene.tensor else node.local_derivatives()[m]
+        local = None if scene.tensor else node.local_derivatives[m]
         lines: list[Line] = [] if scene.tensor else [local_line(scene, node, m, inp, local)]
         if scene.tensor and argument_prefix(node, m, inp):
             lines.append(argument_prefix(node, m, inp).rstrip(": "))
@@ -222,7 +222,7 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
         graph.edge("current", "leaf", style="invis")
         return graph
 
-    locals_ = node.local_derivatives() or (None,) * len(node.inputs)
+    locals_ = node.local_derivatives or (None,) * len(node.inputs)
     drawn: set[int] = set()
     sends = zip(node.inputs, locals_, partial_adjoints, strict=True)
     for m, (inp, local, partial_adjoint) in enumerate(sends):
@@ -235,8 +235,8 @@ def node_step(node: Any, *, root: Any | None = None, max_nodes: int = 500) -> gr
             else:
                 inp_fields = [scene.name(inp), f"data {number(inp.data)}"]
             graph.node(target, record(inp_fields, "RL"), fillcolor=FILL[role])
-        lines: list[Line] = [] if local is None else [local_line(scene, node, m, inp, local)]
-        if local is None and argument_prefix(node, m, inp):
+        lines: list[Line] = [] if scene.tensor else [local_line(scene, node, m, inp, local)]
+        if scene.tensor and argument_prefix(node, m, inp):
             lines.append(argument_prefix(node, m, inp).rstrip(": "))
         if inp.requires_grad and partial_adjoint is not None:
             lines.append(adjoint_line(adjoint, local, partial_adjoint, CURRENT_LINE))

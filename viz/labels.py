@@ -23,6 +23,7 @@ TEMPLATES = {
     "tangent": "tangent {value}",
     "tangent_pending": "tangent —",
     "local": "{prefix}∂{node}/∂{input} = {value}",
+    "local_unknown": "{prefix}∂{node}/∂{input} unknown (a _backward closure)",
     "sends": "sends {adjoint} × {local} = {partial}",
     "sends_vjp": "sends {partial}",
     "adds": "adds {local} × {tangent} = {share}",

@@ -10,6 +10,9 @@ the page needs to draw without working anything out twice:
 - `arrivals`: what each node receives, from which step and edge, in the order the pass adds it
   (`viz.passes.arrivals`), so the page sums the numbers of a step without finding the senders;
 - `templates`: the text of every line the drawing shows (`viz.labels.TEMPLATES`);
+- `recompute` and `forward`: why the page cannot recompute a scalar graph when an input changes,
+  or run its forward sweep (None where it can): an op added by `scalar.primitive` without `js`,
+  or a micrograd-style `_backward` closure, whose local derivatives are unknown (null in `local`);
 - for tensor graphs, every number as the text Python writes (the page cannot add arrays).
 """
 
@@ -32,6 +35,7 @@ from viz.labels import (
 from viz.numbers import number
 from viz.passes import arrivals, received_by, running_sum
 from viz.scene import Scene
+from viz.tangents import closure_node, closure_refusal
 from viz.trace import is_arithmetic, row_names
 
 if TYPE_CHECKING:
@@ -75,6 +79,7 @@ def trace_data(
     ]
     for entry in nodes:
         entry["row"] = rows.get(entry["id"])
+    limits = page_limits(scene)
     data: dict[str, Any] = {
         "kind": "tensor" if scene.tensor else "scalar",
         "title": title,
@@ -86,14 +91,34 @@ def trace_data(
         },
         "templates": TEMPLATES,
         "fields": fields,
-        "seeds": seeds,
+        "seeds": [] if limits["forward"] else seeds,
+        **limits,
     }
     return data
 
 
-def _scalar_node(scene: Scene, node: Any) -> dict[str, Any]:
-    from scalar.primitives import primitive_of  # only scalar pages read the table
+def page_limits(scene: Scene) -> dict[str, str | None]:
+    """Why the page cannot recompute the graph when an input changes (`recompute`), or run its
+    forward sweep (`forward`); None where it can. A micrograd-style `_backward` closure hides
+    its local derivatives from both; a primitive without JavaScript only from the first."""
+    if scene.tensor:
+        return {"recompute": None, "forward": None}
+    closure = closure_node(scene.root)
+    if closure is not None:
+        reason = closure_refusal("the page", closure)
+        return {"recompute": reason, "forward": reason}
+    for node in scene.order:
+        row = node.primitive if node.inputs else None
+        if row is not None and row.js is None:
+            return {
+                "recompute": f"the page cannot recompute op {row.name!r}: it has no JavaScript "
+                "form; give scalar.primitive(...) its js= to change inputs here",
+                "forward": None,
+            }
+    return {"recompute": None, "forward": None}
 
+
+def _scalar_node(scene: Scene, node: Any) -> dict[str, Any]:
     args = [scene.name(i) for i in node.inputs]
     entry: dict[str, Any] = {
         "id": node.id,
@@ -107,12 +132,13 @@ def _scalar_node(scene: Scene, node: Any) -> dict[str, Any]:
         "expression": expression(node, args) if node.inputs else "",
         "template": expression(node, [f"{{{k}}}" for k in range(len(args))]) if args else "",
         "arithmetic": str(node.op) if is_arithmetic(node) else None,
-        "local": [json_number(d) for d in node.local_derivatives()],
+        "local": [_local_number(d) for d in node.local_derivatives],
         "primitive": None,
         "exponent": None,
     }
     if node.inputs:
-        entry["primitive"] = primitive_of(str(node.op), len(node.inputs)).name
+        row = node.primitive  # None for a micrograd-style `_backward` closure
+        entry["primitive"] = None if row is None else row.name
         exponent = getattr(node, "exponent", None)
         entry["exponent"] = None if exponent is None else json_number(exponent)
     return entry
@@ -126,7 +152,7 @@ def _scalar_steps(steps: list[Step]) -> list[dict[str, Any]]:
             "edges": [
                 {
                     "input": edge.input.id,
-                    "local": json_number(edge.local_derivative),
+                    "local": _local_number(edge.local_derivative),
                     "partial": None
                     if edge.partial_adjoint is None
                     else json_number(edge.partial_adjoint),
@@ -136,6 +162,10 @@ def _scalar_steps(steps: list[Step]) -> list[dict[str, Any]]:
         }
         for step in steps
     ]
+
+
+def _local_number(d: Any) -> float | str | None:
+    return None if d is None else json_number(d)  # None: a `_backward` closure's, unknown
 
 
 def _tensor_node(scene: Scene, node: Any) -> dict[str, Any]:

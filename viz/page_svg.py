@@ -22,7 +22,7 @@ from viz.page_data import summary
 from viz.passes import arrivals, running_sum
 from viz.render import image_bytes
 from viz.scene import Attrs, Fields, Scene, argument_prefix, emit, new_graph, role_style
-from viz.tangents import forward_tangents
+from viz.tangents import closure_node, forward_tangents
 
 if TYPE_CHECKING:
     import graphviz
@@ -49,7 +49,9 @@ class Layout:
         adjoint = {step.node.id: step.adjoint for step in steps}
         sent = {(step.node.id, k): e for step in steps for k, e in enumerate(step.edges)}
         seeds = [n for n in scene.order if not n.inputs and n.requires_grad]
-        tangents = [] if scene.tensor else [forward_tangents(scene.root, {s: 1.0}) for s in seeds]
+        if scene.tensor or closure_node(scene.root) is not None:
+            seeds = []  # no forward sweep: tensor or closure local derivatives are not numbers
+        tangents = [forward_tangents(scene.root, {s: 1.0}) for s in seeds]
         for node in scene.order:
             if node.requires_grad:
                 parts = [a.partial for a in received.get(node.id, [])]
@@ -92,7 +94,14 @@ class Layout:
                 text = fill(TEMPLATES["sends_vjp"], partial=summary(partial)["text"])
                 lines.append(("f-flow", text))
             return lines
-        local = node.local_derivatives()[k]
+        local = node.local_derivatives[k]
+        if local is None:  # a `_backward` closure: no local derivative, no forward sweep
+            text = (
+                "sends —"
+                if partial is None
+                else fill(TEMPLATES["sends_vjp"], partial=number(partial))
+            )
+            return [("f-local", local_line(self.scene, node, k, inp, local)), ("f-flow", text)]
         flows = [adds_text(local, t[inp.id], local * t[inp.id]) for t in tangents]
         if partial is not None:
             flows.append(sends_text(adjoint[node.id], local, partial))

@@ -35,7 +35,13 @@ def primitive_rows() -> list[dict[str, Any]]:
 
     rows = []
     for prim in PRIMITIVES.values():
+        if prim.js is None:  # added by scalar.primitive without js=: pages that use it say so
+            continue
         function, _, _ = prim.doc.partition(";")
+        try:
+            derivatives = derivative_formulas(prim.doc, prim.arity)
+        except ValueError:  # a doc written another way: name the derivatives without formulas
+            derivatives = [f"∂f/∂{a}" for a in prim.args[: prim.arity]]
         rows.append(
             {
                 "name": prim.name,
@@ -43,7 +49,7 @@ def primitive_rows() -> list[dict[str, Any]]:
                 "args": list(prim.args),
                 "arity": prim.arity,
                 "function": function.strip(),
-                "derivatives": derivative_formulas(prim.doc, prim.arity),
+                "derivatives": derivatives,
                 "js": prim.js,
             }
         )
@@ -57,6 +63,7 @@ def primitive_table_js() -> str:
     for row in primitive_rows():
         args = ", ".join(row["args"])
         js = row["js"]
+        assert js is not None  # rows without JavaScript were left out above
         entries.append(
             f"  {json.dumps(row['name'])}: {{\n"
             f"    symbol: {json.dumps(row['symbol'])},\n"

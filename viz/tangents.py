@@ -28,13 +28,34 @@ def forward_tangents(root: Any, seeds: Mapping[Any, float]) -> dict[int, float]:
         if node.id in given:
             tangents[node.id] = given[node.id]
             continue
-        local = node.local_derivatives() if node.inputs else ()
+        local = node.local_derivatives if node.inputs else ()
         if local is None:
             raise TypeError(
                 "forward_tangents needs numeric local derivatives (scalar graphs); "
                 f"{type(node).__name__} nodes have none"
             )
+        if None in local:
+            raise TypeError(closure_refusal("forward mode", node))
         tangents[node.id] = float(
             sum(d * tangents[inp.id] for d, inp in zip(local, node.inputs, strict=True))
         )
     return tangents
+
+
+def closure_refusal(what: str, node: Any) -> str:
+    """The one line that refuses a graph holding a node made by a micrograd-style `_backward`
+    closure (its local derivatives are None: only the closure knows them)."""
+    return (
+        f"{what} needs the local derivatives of every node, and op {str(node.op)!r} is a "
+        "micrograd-style `_backward` closure, which hides them; add the op with "
+        "scalar.primitive(...) instead"
+    )
+
+
+def closure_node(root: Any) -> Any | None:
+    """The first node of `root`'s scalar graph whose local derivatives are unknown, or None."""
+    for node in topological_order((root,)):
+        local = node.local_derivatives if node.inputs else ()
+        if local is not None and None in local:
+            return node
+    return None

@@ -12,7 +12,7 @@ as in the pictures, the stepper page and the adjoint program. Rows follow the pa
 the n inputs (leaves that require grad) are v₁₋ₙ … v₀ in creation order, the other nodes v₁, v₂, …;
 where a name is not that index, the index stands beside it: `n (v₄)`. Numbers come from
 `viz.numbers`; arithmetic is right at the digits shown. The tables are computed from the graph
-through the node protocol (`inputs`, `local_derivatives()`, `backward(trace=True)`), nothing is
+through the node protocol (`inputs`, `local_derivatives`, `backward(trace=True)`), nothing is
 typed in. Scalar graphs only.
 """
 
@@ -137,7 +137,7 @@ def forward_trace(root: Any, tangents: Mapping[Any, float], first: int | None = 
         else:
             terms = [
                 (i, d)
-                for i, d in zip(node.inputs, node.local_derivatives(), strict=True)
+                for i, d in zip(node.inputs, node.local_derivatives, strict=True)
                 if i.requires_grad
             ]
             symbols = " + ".join(f"∂{n}/∂{name[i.id]} {dot(name[i.id])}" for i, _ in terms)
@@ -201,6 +201,12 @@ def reverse_trace(
             if edge.partial_adjoint is None:
                 continue
             i = name[edge.input.id]
+            if edge.local_derivative is None:  # a `_backward` closure: ∂/∂ unknown, sum known
+                lines.append(
+                    f"{partial_name(i, n)} = {number(edge.partial_adjoint)}"
+                    f" (from the _backward closure of {node.op}; ∂{n}/∂{i} unknown)"
+                )
+                continue
             a, d, p = product(adjoint, edge.local_derivative, edge.partial_adjoint)
             lines.append(f"{partial_name(i, n)} = {bar(n)} ∂{n}/∂{i} = {a} × {d} = {p}")
         primal = primal_line(node, rows_of[node.id], name, [i.data for i in node.inputs])

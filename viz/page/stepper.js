@@ -16,6 +16,11 @@
   const leaves = nodes.filter((n) => n.inputs.length === 0 && n.requires_grad);
   const fieldIds = TRACE.fields || [];
   const seedIds = TRACE.seeds || [];
+  // Why the page cannot recompute the graph or run its forward sweep (null where it can): a
+  // micrograd-style `_backward` closure hides its local derivatives (they are null here), and an
+  // op added without JavaScript cannot be recomputed in the browser.
+  const RECOMPUTE_OFF = TRACE.recompute || null;
+  const FORWARD_OFF = TRACE.forward || null;
   const rows = nodes.filter((n) => n.row).sort((a, b) => a.id - b.id); // trace-table rows
   // What each node receives: [step (1-based), argument of the sender's edge or -1 for the seed].
   const arrivals = new Map(Object.entries(TRACE.arrivals).map(([id, a]) => [Number(id), a]));
@@ -41,6 +46,7 @@
   const partialName = (receiver, sender) => `${bar(receiver)}→${sender}`;
   /** `a × b = c`, right at the digits shown. */
   const times = (a, b, c) => {
+    if (b === null) return `${number(c)} (from the _backward closure)`; // local derivative unknown
     const [x, y, z] = product(a, b, c);
     return `${x} × ${y} = ${z}`;
   };
@@ -357,8 +363,9 @@
   }
   const prefix = (n, k) =>
     n.inputs.filter((i) => i === n.inputs[k]).length > 1 ? `arg ${k + 1}: ` : "";
-  const localLine = (n, k, d) =>
-    fillT("local", { prefix: prefix(n, k), node: n.name, input: name(n.inputs[k]), value: number(d) });
+  const localLine = (n, k, d) => d === null
+    ? fillT("local_unknown", { prefix: prefix(n, k), node: n.name, input: name(n.inputs[k]) })
+    : fillT("local", { prefix: prefix(n, k), node: n.name, input: name(n.inputs[k]), value: number(d) });
 
   function stateAt(id, k) {
     if (mode === "reverse") {
@@ -395,7 +402,9 @@
         if (sent && mode === "reverse") {
           const step = model.steps[stepOf.get(n.id) - 1];
           const partial = step.edges[k2].partial;
-          if (partial !== null) {
+          if (partial !== null && d === null) {
+            flow = fillT("sends_vjp", { partial: number(partial) });
+          } else if (partial !== null) {
             const [a, b, c] = product(step.adjoint, d, partial);
             flow = fillT("sends", { adjoint: a, local: b, partial: c });
           }
@@ -594,13 +603,20 @@
       return card(head, lines, vjp);
     }
     const p = PRIMITIVES[n.primitive];
-    const argValues = n.inputs.map((i) => model.value.get(i));
-    if (p.args.length > p.arity) argValues.push(num(n.exponent));
-    const here = p.args.map((arg, j) =>
-      j < p.arity ? `${arg} = ${name(n.inputs[j])} = ${number(argValues[j])}` : `${arg} = ${number(argValues[j])}`);
     const d = model.local.get(b)[k];
-    lines.push(`${n.primitive}: ${p.function}; here ${here.join(", ")}.`);
-    lines.push(`Local derivative: ${p.derivatives[k]}, so ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    if (n.primitive === null) {
+      lines.push(`${n.op} is a micrograd-style op: its _backward closure adds its partial adjoints ` +
+        `to its inputs' grads without saying what ∂${n.name}/∂${name(a)} is, so it is unknown here.`);
+    } else if (!p) {
+      lines.push(`${n.primitive} (no JavaScript form): ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    } else {
+      const argValues = n.inputs.map((i) => model.value.get(i));
+      if (p.args.length > p.arity) argValues.push(num(n.exponent));
+      const here = p.args.map((arg, j) =>
+        j < p.arity ? `${arg} = ${name(n.inputs[j])} = ${number(argValues[j])}` : `${arg} = ${number(argValues[j])}`);
+      lines.push(`${n.primitive}: ${p.function}; here ${here.join(", ")}.`);
+      lines.push(`Local derivative: ${p.derivatives[k]}, so ∂${n.name}/∂${name(a)} = ${number(d)}.`);
+    }
     if (mode === "forward") {
       const t = tangentsFor(seed).get(a);
       lines.push(`Forward mode adds ∂${n.name}/∂${name(a)} · ${dot(name(a))} = ${times(d, t, d * t)} to ${dot(n.name)}.`);
@@ -830,7 +846,9 @@
     say("");
     if (forward !== null) {
       const chosen = TENSOR ? undefined : findInput(forward);
-      if (chosen) {
+      if (chosen && FORWARD_OFF) {
+        say(`#forward=${forward}: no forward sweep here: ${FORWARD_OFF}; showing the reverse pass.`);
+      } else if (chosen) {
         mode = "forward";
         seed = chosen.id;
       } else {
@@ -847,6 +865,7 @@
   function setMode(next, input) {
     if (next === "forward") {
       if (TENSOR) throw new Error("forward mode: tensor graphs have no numeric local derivatives");
+      if (FORWARD_OFF) throw new Error(`forward mode: ${FORWARD_OFF}`);
       if (input !== undefined) {
         const n = findInput(input);
         if (!n) throw new Error(`forward mode: ${input} is not an input leaf (its inputs: ${leaves.map((l) => l.name).join(", ")})`);
@@ -874,6 +893,7 @@
     if (TENSOR) {
       throw new Error("setInput: tensor pages show Python's numbers; change the input in Python and make a new page");
     }
+    if (RECOMPUTE_OFF) throw new Error(`setInput: ${RECOMPUTE_OFF}`);
     const n = byId.get(Number(id));
     if (!n || !leaves.includes(n)) {
       const known = leaves.map((l) => `${l.id} (${l.name})`).join(", ");
@@ -900,16 +920,19 @@
       return;
     }
     if (!seedIds.length) {
-      // a graph of constants only: no input to change or to seed a forward sweep with
+      // a graph of constants only, or one whose local derivatives are not all known (FORWARD_OFF):
+      // no input to seed a forward sweep with
       for (const id of ["mode-forward", "seed"]) element(id).disabled = true;
-      return;
+    } else {
+      select.innerHTML = seedIds.map((id) => `<option value="${id}">${escape(dot(name(id)))} = 1</option>`).join("");
     }
-    select.innerHTML = seedIds.map((id) => `<option value="${id}">${escape(dot(name(id)))} = 1</option>`).join("");
     if (!fieldIds.length) return;
+    const off = RECOMPUTE_OFF ? " disabled" : ""; // the fields stay, to show the inputs' values
     box.innerHTML = `<span class="hint">inputs:</span>` + fieldIds.map((id) =>
       `<label>${escape(name(id))} = <input type="number" step="any" data-node="${id}" ` +
-      `value="${num(byId.get(id).value)}"></label>`).join(" ") +
-      ` <button type="button" id="reset">reset</button> <span class="error" id="input-error"></span>`;
+      `value="${num(byId.get(id).value)}"${off}></label>`).join(" ") +
+      ` <button type="button" id="reset"${off}>reset</button> <span class="error" id="input-error"></span>` +
+      (RECOMPUTE_OFF ? ` <span class="hint" id="inputs-note">Fixed: ${escape(RECOMPUTE_OFF)}.</span>` : "");
     for (const field of box.querySelectorAll("input")) {
       field.addEventListener("change", () => {
         if (field.value.trim() === "") return; // being edited: wait for a number
@@ -1028,7 +1051,7 @@
     // beyond docs/design.md: the forward view, the recorded steps as the page has them, names
     mode: () => mode,
     setMode: (next, input) => setMode(next, input),
-    tangents: () => (TENSOR ? {} : asObject(tangentsFor(seed))),
+    tangents: () => (TENSOR || FORWARD_OFF ? {} : asObject(tangentsFor(seed))),
     recorded: () => model.steps.map((s) => ({ node: s.node, adjoint: s.adjoint, edges: s.edges })),
     names: () => asObject(new Map(nodes.map((n) => [n.id, n.name]))),
     fit: () => fit(),
