@@ -6,7 +6,11 @@ READY := $(VENV)/.ready
 
 .PHONY: test demo bench lint format system clean
 
+# The lint and the type check run first: CI (.ci/run) fails on either as on a failing test.
 test: system $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # One BLAS thread: the demo's matrices are small, and threads fighting over 2 cores cost more.
@@ -19,9 +23,11 @@ bench: system $(READY) $(VENV)/.bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.vector
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m bench.mlp_resnet
 
+# The checks of `make test` without the tests: ruff, then mypy (settings in pyproject.toml).
 lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(READY)
 	$(BIN)/ruff format .
@@ -41,4 +47,4 @@ $(VENV)/.bench: $(READY)
 	touch $@
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) out .pytest_cache .hypothesis .ruff_cache .mypy_cache *.egg-info

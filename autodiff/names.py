@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any
 
+from autodiff.protocol import Node
 from autodiff.topo import topological_order
 
 
-def baydin_indices(root: Any, first: int | None = None) -> dict[int, int]:
+def baydin_indices(root: Node, first: int | None = None) -> dict[int, int]:
     """Baydin's index k of vₖ for every node of `root`'s graph that requires grad, by node id.
 
     Inputs get 1 − n … 0 (or `first`, `first + 1`, … when given), then the other nodes follow in
@@ -36,7 +36,7 @@ def v_name(k: int) -> str:
     return f"v{k}" if k >= 0 else f"vm{-k}"
 
 
-def node_names(root: Any) -> dict[int, str]:
+def node_names(root: Node) -> dict[int, str]:
     """The one name of every node of `root`'s graph, by id: its label, else vₖ, else cₖ.
 
     vₖ as in `baydin_indices` (`v_name`); constants are c1, c2, … in creation order. A label

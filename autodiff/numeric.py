@@ -30,11 +30,11 @@ def numeric_grad(f: Callable[..., Any], primals: Sequence[Any], eps: float = 1e-
         for j in range(flat.size):
             original = flat[j]
             flat[j] = original + eps
-            up = float(f(*points))
+            f_up = float(f(*points))
             flat[j] = original - eps
-            down = float(f(*points))
+            f_down = float(f(*points))
             flat[j] = original
-            grad.reshape(-1)[j] = (up - down) / (2 * eps)
+            grad.reshape(-1)[j] = (f_up - f_down) / (2 * eps)
         grads.append(grad)
     return grads
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 
 @runtime_checkable
@@ -17,11 +17,22 @@ class Node(Protocol):
     - `local_derivatives`: the numbers d(node)/d(input) per input, or None where the local
       derivative is not a number (tensors), and None for an input whose local derivative is
       unknown (a scalar node made by a micrograd-style `_backward` closure). Only traces read it.
+
+    The shared code only reads `inputs`, `requires_grad` and `id`, so they are read-only here.
+    An input is a node of the same engine as its result (`Self`): a `Value`'s inputs are
+    `Value`s. Adjoints are the engine's own kind of number (a float for `scalar`, a `Tensor` for
+    `vector`); the reverse pass only adds them and hands them back, so they stay `Any` here.
     """
 
-    inputs: tuple[Any, ...]
-    requires_grad: bool
-    id: int
+    @property
+    def inputs(self) -> tuple[Self, ...]: ...
+
+    @property
+    def requires_grad(self) -> bool: ...
+
+    @property
+    def id(self) -> int: ...
+
     grad: Any
 
     def vjp(self, adjoint: Any) -> tuple[Any, ...]: ...
@@ -35,7 +46,7 @@ class Edge(NamedTuple):
     and the partial adjoint sent along it (adjoint · local derivative); None when the input is a
     constant."""
 
-    input: Any
+    input: Node
     local_derivative: Any
     partial_adjoint: Any
 
@@ -44,7 +55,7 @@ class Step(NamedTuple):
     """One step of the reverse pass: the node, its adjoint (the sum of the partial adjoints it
     received) and its edges, one per input in argument order, with what it sent along each."""
 
-    node: Any
+    node: Node
     adjoint: Any
     edges: tuple[Edge, ...]
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from autodiff.protocol import Edge, Step
+from autodiff.protocol import Edge, Node, Step
 from autodiff.topo import topological_order
 
 
 def backward(
-    root: Any, seed: Any, *, trace: bool = False, order: list[Any] | None = None
+    root: Node, seed: Any, *, trace: bool = False, order: Sequence[Node] | None = None
 ) -> list[Step] | None:
     """Set `node.grad = d(root)/d(node)` for every node of `root`'s graph that requires grad.
 
@@ -49,7 +50,7 @@ def backward(
     return steps
 
 
-def _edges(node: Any, partial_adjoints: tuple[Any, ...]) -> tuple[Edge, ...]:
+def _edges(node: Node, partial_adjoints: tuple[Any, ...]) -> tuple[Edge, ...]:
     local = node.local_derivatives
     return tuple(
         Edge(x, None if local is None else local[k], partial if x.requires_grad else None)

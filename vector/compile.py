@@ -48,6 +48,9 @@ from vector.program import program
 
 __all__ = ["CompileError", "Compiled", "compile"]
 
+# What a trace is kept under, per argument: its shape, its dtype, whether it wants a gradient.
+_ArgumentKey = tuple[tuple[int, ...], np.dtype[Any], bool]
+
 
 class CompileError(ValueError):
     """`fn` does something a replayed program cannot repeat; the message says what to do."""
@@ -77,7 +80,7 @@ class Compiled:
     def __init__(self, fn: Callable[..., Any], has_aux: bool) -> None:
         self.fn = fn
         self.has_aux = has_aux
-        self._traces: dict[tuple[Any, ...], _Trace] = {}
+        self._traces: dict[tuple[_ArgumentKey, ...], _Trace] = {}
 
     @property
     def programs(self) -> list[Program]:
@@ -86,7 +89,7 @@ class Compiled:
 
     def __call__(self, *args: Any) -> Any:
         arrays: list[np.ndarray] = []
-        key: list[Any] = []
+        key: list[_ArgumentKey] = []
         for k, arg in enumerate(args):
             if type(arg) is np.ndarray:
                 array, wanted = arg, True
@@ -124,7 +127,9 @@ class Compiled:
         return value, own
 
     # ------------------------------------------------------------------------------- tracing
-    def _trace(self, args: tuple[Any, ...], arrays: list[np.ndarray], key: tuple) -> _Trace:
+    def _trace(
+        self, args: tuple[Any, ...], arrays: list[np.ndarray], key: tuple[_ArgumentKey, ...]
+    ) -> _Trace:
         name = _name(self.fn)
         labels = _parameter_names(self.fn, len(arrays))
         tensors = [

@@ -6,6 +6,8 @@ classes, as in needle), so their parameters, and the order they are drawn in, ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vector import nn, ops
@@ -17,7 +19,7 @@ __all__ = ["MLP", "MLPResNet", "ResidualBlock", "TwoLayerNet"]
 def ResidualBlock(
     dim: int,
     hidden_dim: int,
-    norm: type[nn.Module] = nn.BatchNorm1d,
+    norm: Callable[[int], nn.Module] = nn.BatchNorm1d,
     drop_prob: float = 0.1,
 ) -> nn.Sequential:
     """x ↦ relu(x + norm(W₂·dropout(relu(norm(W₁x + b₁))) + b₂)), mapping (batch, dim) to itself."""
@@ -41,7 +43,7 @@ def MLPResNet(
     hidden_dim: int = 100,
     num_blocks: int = 3,
     num_classes: int = 10,
-    norm: type[nn.Module] = nn.BatchNorm1d,
+    norm: Callable[[int], nn.Module] = nn.BatchNorm1d,
     drop_prob: float = 0.1,
 ) -> nn.Sequential:
     """Linear(dim → hidden_dim), ReLU, `num_blocks` ResidualBlocks of width hidden_dim with

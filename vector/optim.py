@@ -124,10 +124,10 @@ class Adam(Optimizer):
             if wd:
                 g = g + wd * theta
             m = self.m.get(p)
-            v = self.v.get(p)
             if m is None:
                 m = self.m[p] = np.zeros_like(theta)
-                v = self.v[p] = np.zeros_like(theta)
+                self.v[p] = np.zeros_like(theta)
+            v = self.v[p]
             # The state arrays belong to the optimiser alone, so they are updated in place, and
             # `work` is scratch: each line below is one pass over the parameter, no temporary.
             work = np.multiply(g, 1 - b1)

@@ -171,7 +171,7 @@ def _draw_forward(
     def edge(node: Any, k: int, inp: Any) -> tuple[str, Attrs]:
         local = node.local_derivatives[k]
         share = local * tangents[inp.id]
-        lines = [
+        lines: list[Line] = [
             local_line(scene, node, k, inp, local),
             (adds_text(local, tangents[inp.id], share), TANGENT_TEXT),
         ]

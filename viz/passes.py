@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from autodiff import Step
+    from autodiff import Node, Step
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Arrival:
     `argument`. The root's seed arrives at step 1 with `sender` None and `argument` -1."""
 
     step: int
-    sender: Any | None
+    sender: Node | None
     argument: int
     partial: Any
 

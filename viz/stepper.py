@@ -183,10 +183,12 @@ def program_for(scene: Scene) -> Program | str:
     """
     try:
         if scene.tensor:
-            from vector import program
-        else:
-            from scalar import program
-        return program(scene.root, program_inputs(scene))
+            from vector import program as tensor_program
+
+            return tensor_program(scene.root, program_inputs(scene))
+        from scalar import program as scalar_program
+
+        return scalar_program(scene.root, program_inputs(scene))
     except Exception as exc:  # the page must never fail for want of its program
         reason = re.sub(
             r"\s*\([^()]*[/\\][^()]*\)", "", str(exc).splitlines()[0] if str(exc) else ""

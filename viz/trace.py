@@ -188,12 +188,12 @@ def reverse_trace(
         else:
             # listed by sender in creation order, as the paper lists them
             got = sorted(
-                (a for a in received.get(node.id, []) if a.sender is not None),
-                key=lambda a: a.sender.id,
+                ((a.sender.id, a) for a in received.get(node.id, []) if a.sender is not None),
+                key=lambda sent: sent[0],
             )
-            symbols = " + ".join(partial_name(n, name[a.sender.id]) for a in got) or "0"
+            symbols = " + ".join(partial_name(n, name[sender]) for sender, _ in got) or "0"
             if len(got) > 1:
-                terms, result = total([a.partial for a in got], adjoint)
+                terms, result = total([a.partial for _, a in got], adjoint)
                 lines.append(f"{bar(n)} = {symbols} = {terms} = {result}")
             else:
                 lines.append(f"{bar(n)} = {symbols} = {number(adjoint)}")

@@ -65,6 +65,9 @@ class BatchNorm1d(Module):
             # (vector/ops/fused.py); it also hands back μ and σ² for the running statistics.
             normalize = ops.BatchNormalize(self.eps)
             normed = normalize(x)
+            # Set by `compute`, which ran when `normalize(x)` made its node (only gradients that
+            # `backward()` builds are computed later).
+            assert normalize.mean is not None and normalize.var is not None
             m = self.momentum
             # New arrays rather than in-place updates: graphs built in eval mode may still hold
             # the old ones.

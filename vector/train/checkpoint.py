@@ -38,7 +38,10 @@ class CheckpointError(ValueError):
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], reason: str, differences: dict[str, tuple] | None = None
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        differences: dict[str, tuple[Any, Any]] | None = None,
     ) -> None:
         self.path = path
         self.reason = reason
