@@ -211,7 +211,7 @@ def _check_inputs(root: Any, inputs: Any) -> list[Value]:
             f"program: inputs must be a list of Values (the graph's leaves that become the "
             f"function's arguments, in that order), got {inputs!r}"
         )
-    inputs = list(inputs)
+    checked: list[Value] = []
     seen: dict[int, int] = {}
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
@@ -224,7 +224,8 @@ def _check_inputs(root: Any, inputs: Any) -> list[Value]:
         if x.id in seen:
             raise ValueError(f"program: inputs[{i}] ({x!r}) is inputs[{seen[x.id]}] again")
         seen[x.id] = i
-    return inputs
+        checked.append(x)
+    return checked
 
 
 def _literal(x: float) -> str:
