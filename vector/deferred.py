@@ -6,11 +6,9 @@ the value (`cached_data`, `numpy()`, `shape`, or an op that uses it) computes th
 deferred nodes it depends on, once.
 
 What it buys: a gradient nobody reads costs nothing. In a training loop that is the input batch's
-gradient: the founding note's loop wraps the batch in `Tensor(...)`, which requires grad, and its
-gradient is a (100 × 100)·(100 × 784) product per step that no one ever looks at. Measured on
-one epoch of that loop (the seed loop of `python -m bench.vector`, one BLAS thread, 7 epochs each
-way, alternating, on a 2-core machine shared with other work): 0.391 s with deferral, 0.566 s
-with every gradient computed during the pass (medians; 1.45× slower, 1.36× by the fastest runs).
+gradient: the seed loop (`examples/nn_epoch.py`) wraps the batch in `Tensor(...)`, which requires
+grad, and its gradient is a (100 × 100)·(100 × 784) product per step that no one ever looks at,
+as large as the forward pass's biggest product.
 
 What it costs: a node's value may not exist yet, so `cached_data` is a property that computes it
 on first read; a deferred node must know its dtype before it has values (`TensorOp.out_dtype`);

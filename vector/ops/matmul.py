@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
-from vector.ops.fused import check_matmul, matmul_transposed
-from vector.ops.shape import sum_to_shape
+from vector.ops.fused import check_matmul
+from vector.ops.shape import sum_to_shape, transpose
 
 
 class MatMul(TensorOp):
@@ -26,9 +26,8 @@ class MatMul(TensorOp):
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
-        # Ȳ·Bᵀ and Aᵀ·Ȳ, each one node: the transposes are BLAS flags (vector/ops/fused.py).
-        grad_a = matmul_transposed(out_grad, b, transpose_b=True)
-        grad_b = matmul_transposed(a, out_grad, transpose_a=True)
+        grad_a = matmul(out_grad, transpose(b))
+        grad_b = matmul(transpose(a), out_grad)
         sa, sb = a.shape, b.shape
         if len(sa) == 2 and len(sb) == 2:  # no batch axes, so nothing was broadcast
             return grad_a, grad_b
