@@ -12,14 +12,15 @@ One call of `loss.backward()`, in order:
    inputs are copies too. The gradients refer to the copies, never to the nodes, so `x.grad`
    never leads back to `x` and every graph is freed by reference counting.
 3. Reverse pass. `autodiff.backward` (autodiff/reverse.py, shared with the scalar engine) walks
-   the order backwards: a node's adjoint is the sum of the partial adjoints its consumers sent
-   it; it becomes `node.grad`, and the node is asked for its `vjp`.
+   the order backwards: a node's adjoint, the sum of what its consumers sent it, becomes
+   `node.grad`, and the node is asked for its `vjp`.
 4. vjp. `Tensor.vjp` (below) hands the node's copy and its adjoint to `op.gradient`, and casts
    each partial adjoint to its input's dtype.
 5. gradient. `op.gradient(out_grad, node)` (vector/ops/) builds the partial adjoints with Tensor
-   ops. While the pass runs, `make_from_op` records these nodes without computing them
-   (`Mode.deferred`): `vector/deferred.py` computes one when its value is first read, so a
-   gradient nobody reads (the input batch's, in a training loop) costs nothing.
+   ops (or a faster rule giving the same in fewer nodes: vector/ops/fused.py). While the pass
+   runs, `make_from_op` records these nodes without computing them (`Mode.deferred`):
+   `vector/deferred.py` computes one when its value is first read, so a gradient nobody reads
+   (the input batch's, in a training loop) costs nothing.
 6. Delivery. Gradients that reached copies (a pass over a gradient graph: `x.grad.backward()`)
    go on to the nodes they copy (`stand_ins.deliver`).
 
@@ -41,7 +42,7 @@ from vector import deferred, stand_ins, tangents
 from vector.device import Device, all_devices, cpu, default_device  # noqa: F401 (as needle's)
 from vector.inputs import as_array
 from vector.modes import Mode, is_grad_enabled, no_grad, switch  # noqa: F401 (as needle's)
-from vector.operators import Operators
+from vector.operators import Operators, ops
 
 
 class TensorOp:
@@ -214,8 +215,7 @@ class Tensor(Operators):
         self._dtype = array.dtype
 
     @property
-    def realized(self) -> bool:
-        """False while the values are deferred (a gradient no one has read yet)."""
+    def realized(self) -> bool:  # False while deferred (a gradient no one has read yet)
         return self._cached_data is not None
 
     # ------------------------------------------------------------------------------- properties
@@ -313,7 +313,9 @@ class Tensor(Operators):
                 "Tensor.vjp runs inside backward(); after it, see vector.autograd.partial_adjoints"
             )
             raise RuntimeError(msg)
-        partial_adjoints = self.op.gradient_as_tuple(adjoint, Mode.stand_ins[self.id])
+        # the op's rule, or a faster one with the same result (vector/ops/fused.py)
+        rule = Mode.fused.get(type(self.op), self.op.gradient_as_tuple)
+        partial_adjoints = rule(adjoint, Mode.stand_ins[self.id])
         sent = []
         for x, partial_adjoint in zip(self.inputs, partial_adjoints, strict=True):
             if not x.requires_grad:
@@ -339,8 +341,7 @@ class Tensor(Operators):
         return _rebuild, (type(self), self.realize_cached_data(), self.requires_grad, self.label)
 
     class _LiveCount:
-        """`Tensor.live`: how many Tensors exist now (needle's TENSOR_COUNTER), counted on
-        demand from the garbage collector's list, so training pays nothing for it."""
+        """`Tensor.live`: Tensors alive now (needle's TENSOR_COUNTER), counted on demand."""
 
         def __get__(self, instance: object, owner: type) -> int:
             return sum(1 for o in gc.get_objects() if isinstance(o, Tensor))
@@ -356,7 +357,8 @@ def compute_gradient_of_variables(
     record = create_graph and Mode.grad
     order = autodiff.topological_order((output_tensor,), requiring_grad=True)
     copies = stand_ins.copy_order(order, record, _stand_in)
-    with switch(grad=record, deferred=True, tangents=None, stand_ins=copies):
+    faster = ops().fused.FASTER_GRADIENTS
+    with switch(grad=record, deferred=True, tangents=None, stand_ins=copies, fused=faster):
         steps = autodiff.backward(output_tensor, out_grad, trace=trace, order=order)
     stand_ins.deliver(order)
     return steps
@@ -406,9 +408,7 @@ def _in_dtype_of(node: Tensor, grad: Tensor) -> Tensor:
     dtype = node._dtype
     if grad._dtype == dtype or dtype.kind != "f":
         return grad
-    import vector.ops  # (vector/operators.py says why not at the top)
-
-    return vector.ops.cast(grad, dtype)
+    return ops().cast(grad, dtype)
 
 
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, label: str) -> Tensor:

@@ -18,28 +18,27 @@ parameters new arrays instead of writing into the old ones.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+_by_id = attrgetter("id")
+
 
 def realize(root: Any) -> np.ndarray:
     """Compute `root` and the deferred nodes it depends on, inputs first, without recursion."""
-    order: list[Any] = []
+    todo = [root]
     seen = {root.id}
-    stack = [(root, iter(root.inputs))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
+    for node in todo:  # (the list grows while the loop runs: each deferred input joins once)
+        for x in node.inputs:
             # A leaf always has its values; asking a node costs a property call.
-            if child.inputs and not child.realized and child.id not in seen:
-                seen.add(child.id)
-                stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    for node in order:
+            if x.inputs and not x.realized and x.id not in seen:
+                seen.add(x.id)
+                todo.append(x)
+    # Every node is made after its inputs, so it has a larger id: by id is inputs first.
+    todo.sort(key=_by_id)
+    for node in todo:
         data = node.op.compute(*[x.realize_cached_data() for x in node.inputs])
         if type(data) is not np.ndarray:
             data = np.asarray(data)

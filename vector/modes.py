@@ -8,6 +8,8 @@
   through its JVP rule into this dict, keyed by node id (`vector/tangents.py`). None when off.
 - `Mode.stand_ins`: the copies of the nodes that the running `backward()` builds its gradients
   over, keyed by node id (`vector/stand_ins.py`). None between passes.
+- `Mode.fused`: faster rules `Tensor.vjp` uses instead of an op's own `gradient`, by op
+  class: `vector/ops/fused.py`'s table while `backward()` runs, none otherwise.
 
 They are class attributes because that is the cheapest lookup Python has, and every op call
 reads them. Code changes them only through `switch(...)` (or `no_grad()`), which puts them back
@@ -24,6 +26,7 @@ class Mode:
     deferred: bool = False
     tangents: dict[int, Any] | None = None
     stand_ins: dict[int, Any] | None = None
+    fused: dict[type, Any] = {}  # noqa: RUF012 (never mutated: switch replaces it)
 
 
 _UNCHANGED: Any = object()
@@ -43,12 +46,19 @@ class switch:  # (used like a function: `with switch(grad=False): ...`)
         deferred: bool = _UNCHANGED,
         tangents: dict[int, Any] | None = _UNCHANGED,
         stand_ins: dict[int, Any] | None = _UNCHANGED,
+        fused: dict[type, Any] = _UNCHANGED,
     ) -> None:
-        self.wanted = (grad, deferred, tangents, stand_ins)
+        self.wanted = (grad, deferred, tangents, stand_ins, fused)
 
     def __enter__(self) -> None:
-        self.saved = (Mode.grad, Mode.deferred, Mode.tangents, Mode.stand_ins)
-        grad, deferred, tangents, stand_ins = self.wanted
+        self.saved = (
+            Mode.grad,
+            Mode.deferred,
+            Mode.tangents,
+            Mode.stand_ins,
+            Mode.fused,
+        )
+        grad, deferred, tangents, stand_ins, fused = self.wanted
         if grad is not _UNCHANGED:
             Mode.grad = grad
         if deferred is not _UNCHANGED:
@@ -57,9 +67,11 @@ class switch:  # (used like a function: `with switch(grad=False): ...`)
             Mode.tangents = tangents
         if stand_ins is not _UNCHANGED:
             Mode.stand_ins = stand_ins
+        if fused is not _UNCHANGED:
+            Mode.fused = fused
 
     def __exit__(self, *exc: object) -> None:
-        Mode.grad, Mode.deferred, Mode.tangents, Mode.stand_ins = self.saved
+        (Mode.grad, Mode.deferred, Mode.tangents, Mode.stand_ins, Mode.fused) = self.saved
 
 
 def no_grad() -> switch:

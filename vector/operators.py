@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from vector.autograd import Tensor
 
 
-def _ops() -> ModuleType:
-    # vector.ops defines its ops by subclassing TensorOp from vector.autograd, which imports this
-    # module, so this module cannot import vector.ops at its top: each operator imports it.
+def ops() -> ModuleType:
+    """The module `vector.ops`. It defines its ops by subclassing TensorOp from vector.autograd,
+    which imports this module, so neither can import it at its top: they call this instead."""
     import vector.ops
 
     return vector.ops
@@ -35,65 +35,65 @@ class Operators:
 
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
-            return _ops().add(self, other)
-        return _ops().add_scalar(self, operand("add", other))
+            return ops().add(self, other)
+        return ops().add_scalar(self, operand("add", other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops().add_scalar(self, operand("add", other))
+        return ops().add_scalar(self, operand("add", other))
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
-            return _ops().add(self, _ops().negate(other))
-        return _ops().add_scalar(self, -operand("subtract", other))
+            return ops().add(self, ops().negate(other))
+        return ops().add_scalar(self, -operand("subtract", other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops().add_scalar(_ops().negate(self), operand("subtract", other))
+        return ops().add_scalar(ops().negate(self), operand("subtract", other))
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
-            return _ops().multiply(self, other)
-        return _ops().mul_scalar(self, operand("multiply", other))
+            return ops().multiply(self, other)
+        return ops().mul_scalar(self, operand("multiply", other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops().mul_scalar(self, operand("multiply", other))
+        return ops().mul_scalar(self, operand("multiply", other))
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
-            return _ops().divide(self, other)
-        return _ops().divide_scalar(self, operand("divide", other))
+            return ops().divide(self, other)
+        return ops().divide_scalar(self, operand("divide", other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         other = operand("divide", other)
         dtype = np.result_type(self._dtype, other, np.float16)  # true division gives floats
-        return _ops().divide(type(self)(np.asarray(other, dtype=dtype), requires_grad=False), self)
+        return ops().divide(type(self)(np.asarray(other, dtype=dtype), requires_grad=False), self)
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
-            return _ops().power(self, other)
-        return _ops().power_scalar(self, operand("power", other))
+            return ops().power(self, other)
+        return ops().power_scalar(self, operand("power", other))
 
     def __rpow__(self, other: Any) -> Tensor:
         other = operand("power", other)
         base = np.asarray(other, dtype=np.result_type(self._dtype, other))
-        return _ops().power(type(self)(base, requires_grad=False), self)
+        return ops().power(type(self)(base, requires_grad=False), self)
 
     def __neg__(self) -> Tensor:
-        return _ops().negate(self)
+        return ops().negate(self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops().matmul(self, other)
+        return ops().matmul(self, other)
 
     def matmul(self, other: Any) -> Tensor:
-        return _ops().matmul(self, other)
+        return ops().matmul(self, other)
 
     def sum(self, axes: Any = None) -> Tensor:
-        return _ops().summation(self, axes)
+        return ops().summation(self, axes)
 
     def reshape(self, shape: Any) -> Tensor:
-        return _ops().reshape(self, shape)
+        return ops().reshape(self, shape)
 
     def transpose(self, axes: Any = None) -> Tensor:
-        return _ops().transpose(self, axes)
+        return ops().transpose(self, axes)
 
     def broadcast_to(self, shape: Any) -> Tensor:
-        return _ops().broadcast_to(self, shape)
+        return ops().broadcast_to(self, shape)

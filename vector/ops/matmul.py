@@ -5,8 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
-from vector.ops.fused import check_matmul
 from vector.ops.shape import sum_to_shape, transpose
+
+
+def check_matmul(a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """A clear error unless `left`·`right` (a and b, perhaps transposed) is a valid product."""
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(
+            f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
+            f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
+        )
+    if left.shape[-1] != right.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {left.shape} and {right.shape} do not line up: the last axis "
+            f"of the first ({left.shape[-1]}) must equal the second-to-last axis of the "
+            f"second ({right.shape[-2]})"
+        )
+    try:
+        if a.ndim > 2 or b.ndim > 2:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
+            f"({a.shape[:-2]} vs {b.shape[:-2]})"
+        ) from None
 
 
 class MatMul(TensorOp):
