@@ -7,6 +7,8 @@ shows the graph and not the arithmetic. `x + y` is `add(x, y)`, `x + 1` is `add_
 
 from __future__ import annotations
 
+import sys
+from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +22,9 @@ if TYPE_CHECKING:
 
 def ops() -> ModuleType:
     """The module `vector.ops`. It defines its ops by subclassing TensorOp from vector.autograd,
-    which imports this module, so neither can import it at its top: they call this instead."""
-    import vector.ops
-
-    return vector.ops
+    which imports this module, so neither can import it at its top: they call this instead
+    (`import vector` has loaded it by then; looking it up costs less than an import statement)."""
+    return sys.modules.get("vector.ops") or import_module("vector.ops")
 
 
 class Operators:
