@@ -303,7 +303,7 @@ class Tensor(Operators):
         return compute_gradient_of_variables(self, out_grad, create_graph, trace)
 
     def vjp(self, adjoint: Tensor) -> tuple[Tensor | None, ...]:
-        """The node protocol's step 4: one partial adjoint per input (None where none is needed).
+        """Step 4, the node protocol's `vjp`: a partial adjoint per input (None where none is due).
 
         Each is cast to its input's dtype when that is a floating dtype (as PyTorch does), so
         float32 parameters get float32 gradients whatever the loss was computed in.
