@@ -308,14 +308,11 @@ class Tensor(Operators):
         Each is cast to its input's dtype when that is a floating dtype (as PyTorch does), so
         float32 parameters get float32 gradients whatever the loss was computed in.
         """
-        if Mode.stand_ins is None:
-            msg = (
-                "Tensor.vjp runs inside backward(); after it, see vector.autograd.partial_adjoints"
-            )
-            raise RuntimeError(msg)
-        # the op's rule, or a faster one with the same result (vector/ops/fused.py)
-        rule = Mode.fused.get(type(self.op), self.op.gradient_as_tuple)
-        partial_adjoints = rule(adjoint, Mode.stand_ins[self.id])
+        op, copies = self.op, Mode.stand_ins
+        if op is None or copies is None:
+            raise RuntimeError("vjp: outside backward(), use autograd.partial_adjoints")
+        rule = Mode.fused.get(type(op), op.gradient_as_tuple)  # or faster: vector/ops/fused.py
+        partial_adjoints = rule(adjoint, copies[self.id])
         sent = []
         for x, partial_adjoint in zip(self.inputs, partial_adjoints, strict=True):
             if not x.requires_grad:
@@ -367,6 +364,8 @@ def compute_gradient_of_variables(
 def partial_adjoints(node: Tensor) -> tuple[Tensor | None, ...]:
     """What `node` sent each input in the last backward pass, computed again as plain values
     (viz draws one step at a time). Nothing is recorded, so the node is its own stand-in."""
+    if node.grad is None:
+        raise ValueError("partial_adjoints: the node has no grad; run backward() first")
     with switch(grad=False, deferred=False, tangents=None, stand_ins={node.id: node}):
         return node.vjp(node.grad)
 
@@ -411,7 +410,7 @@ def _in_dtype_of(node: Tensor, grad: Tensor) -> Tensor:
     return ops().cast(grad, dtype)
 
 
-def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, label: str) -> Tensor:
+def _rebuild(cls: type[Tensor], data: np.ndarray, requires_grad: bool, label: str) -> Tensor:
     t = cls.__new__(cls)
     Tensor.__init__(t, data, requires_grad=requires_grad, label=label)
     return t

@@ -8,6 +8,7 @@ shows the graph and not the arithmetic. `x + y` is `add(x, y)`, `x + 1` is `add_
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,8 @@ class Operators:
     Tensor here)."""
 
     __slots__ = ()
-    _dtype: np.dtype
+    _dtype: np.dtype  # (Tensor's fields and constructor of constants, for the type checker)
+    make_const: Callable[..., Tensor]
 
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
@@ -66,7 +68,7 @@ class Operators:
     def __rtruediv__(self, other: Any) -> Tensor:
         other = operand("divide", other)
         dtype = np.result_type(self._dtype, other, np.float16)  # true division gives floats
-        return ops().divide(type(self)(np.asarray(other, dtype=dtype), requires_grad=False), self)
+        return ops().divide(self.make_const(np.asarray(other, dtype=dtype)), self)
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, Operators):
@@ -76,7 +78,7 @@ class Operators:
     def __rpow__(self, other: Any) -> Tensor:
         other = operand("power", other)
         base = np.asarray(other, dtype=np.result_type(self._dtype, other))
-        return ops().power(type(self)(base, requires_grad=False), self)
+        return ops().power(self.make_const(base), self)
 
     def __neg__(self) -> Tensor:
         return ops().negate(self)

@@ -98,7 +98,7 @@ def matmul_gradient(out_grad: Tensor, node: Tensor) -> tuple[Tensor, ...]:
     """`MatMul.gradient` in two nodes instead of four: Ȳ·Bᵀ and Aᵀ·Ȳ as `matmul_transposed`."""
     a, b = node.inputs
     if a.ndim != 2 or b.ndim != 2:  # batched: the plain rule, which also sums broadcast axes
-        return MatMul.gradient(node.op, out_grad, node)
+        return MatMul().gradient(out_grad, node)
     return matmul_transposed(out_grad, b, transpose_b=True), matmul_transposed(a, out_grad, True)
 
 
