@@ -27,14 +27,15 @@ from vector import Tensor, relu, softmax_loss
 
 
 def seed_step_graph(
-    X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray
+    X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, classes: int | None = None
 ) -> tuple[Tensor, list[Tensor]]:
     """One batch of the seed loop as a graph: the loss and its leaves (X, W1, W2, Y).
 
-    The batch and its one-hot labels are data (requires_grad=False), so the program never
+    The batch and its one-hot labels (`classes` columns, by default the batch's largest label
+    + 1, as the seed loop counts them) are data (requires_grad=False), so the program never
     computes their gradients.
     """
-    Y = np.zeros((X.shape[0], y.max() + 1))
+    Y = np.zeros((X.shape[0], classes or y.max() + 1))
     Y[np.arange(X.shape[0]), y] = 1
     leaves = [
         Tensor(X, requires_grad=False, label="X"),

@@ -6,11 +6,9 @@ the value (`cached_data`, `numpy()`, `shape`, or an op that uses it) computes th
 deferred nodes it depends on, once.
 
 What it buys: a gradient nobody reads costs nothing. In a training loop that is the input batch's
-gradient: the seed loop wraps the batch in `Tensor(...)`, which requires grad, and its
-gradient is a (100 × 100)·(100 × 784) product per step that no one ever looks at. Measured on
-one epoch of that loop (the seed loop of `python -m bench.vector`, one BLAS thread, 7 epochs each
-way, alternating, on a 2-core machine shared with other work): 0.391 s with deferral, 0.566 s
-with every gradient computed during the pass (medians; 1.45× slower, 1.36× by the fastest runs).
+gradient: the seed loop (`examples/nn_epoch.py`) wraps the batch in `Tensor(...)`, which requires
+grad, and its gradient is a (100 × 100)·(100 × 784) product per step that no one ever looks at,
+as large as the forward pass's biggest product.
 
 What it costs: a node's value may not exist yet, so `cached_data` is a property that computes it
 on first read; a deferred node must know its dtype before it has values (`TensorOp.out_dtype`);
@@ -20,28 +18,27 @@ parameters new arrays instead of writing into the old ones.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+_by_id = attrgetter("id")
+
 
 def realize(root: Any) -> np.ndarray:
     """Compute `root` and the deferred nodes it depends on, inputs first, without recursion."""
-    order: list[Any] = []
+    todo = [root]
     seen = {root.id}
-    stack = [(root, iter(root.inputs))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
+    for node in todo:  # (the list grows while the loop runs: each deferred input joins once)
+        for x in node.inputs:
             # A leaf always has its values; asking a node costs a property call.
-            if child.inputs and not child.realized and child.id not in seen:
-                seen.add(child.id)
-                stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    for node in order:
+            if x.inputs and not x.realized and x.id not in seen:
+                seen.add(x.id)
+                todo.append(x)
+    # Every node is made after its inputs, so it has a larger id: by id is inputs first.
+    todo.sort(key=_by_id)
+    for node in todo:
         data = node.op.compute(*[x.realize_cached_data() for x in node.inputs])
         if type(data) is not np.ndarray:
             data = np.asarray(data)

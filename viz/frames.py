@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from viz.checks import check_graph, check_root
 from viz.draw import adjoint_line, local_line, scalar_fields, tensor_fields
-from viz.labels import TEMPLATES, Line, edge_text, expression, fill, record, value
+from viz.labels import TEMPLATES, Line, edge_text, expression, fill, is_tensor, record, value
 from viz.numbers import number, total
 from viz.passes import received_by, running_sum, step_numbers
 from viz.render import image_bytes, require_dot, write_atomically
@@ -261,12 +261,18 @@ def _received(scene: Scene, node: Any) -> list[tuple[Any, Any]]:
 
 def _step_of(node: Any) -> tuple[Any, tuple[Any, ...]]:
     """The adjoint of `node` and the partial adjoints it sends, after a backward pass: the node
-    itself says, through the protocol's `vjp` (a tensor computes plain values outside a pass)."""
+    itself says, through the protocol's `vjp` (for a tensor, the engine computes them again)."""
     if node.grad is None:
         raise ValueError(
             "viz.node_step: this node has no grad yet; run backward() on its graph first"
         )
-    return node.grad, (node.vjp(node.grad) if node.inputs else ())
+    if not node.inputs:
+        return node.grad, ()
+    if is_tensor(node):  # a tensor's vjp runs only inside a pass: the engine recomputes it
+        from vector.autograd import partial_adjoints
+
+        return node.grad, partial_adjoints(node)
+    return node.grad, node.vjp(node.grad)
 
 
 def scene_expression(scene: Scene, node: Any) -> str:

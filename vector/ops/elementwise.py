@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from vector import program_helpers
-from vector.autograd import Tensor, TensorOp, real_number, short
+from vector.autograd import Tensor, TensorOp
+from vector.inputs import real_number, short
 from vector.ops.shape import sum_to_shape
 from vector.program import Operand, literal
 

@@ -9,29 +9,28 @@ checked like every op: values against numpy, gradients against float64 central d
 JVP against VJP, and reverse over reverse (tests/vector_helpers.py, the op catalogue).
 
 - `matmul_transposed(a, b, transpose_a, transpose_b)`: A·Bᵀ or Aᵀ·B as one node, the transpose a
-  BLAS flag rather than a node of its own. `MatMul.gradient` uses it for Ȳ·Bᵀ and Aᵀ·Ȳ. The
-  numpy work is the same either way; what it saves is four nodes per step of the seed
-  loop: 8.21 million instructions per step instead of 8.32 (1.3% fewer; callgrind, 40 steps).
-  In time it pays more than that count says: the seed loop's epoch against numpy's
-  (`python -m bench.vector`, three runs each way, taking turns) was 1.14, 1.16 and 1.22× with it
-  and 1.24, 1.27 and 1.28× with the plain transpose-then-matmul, about 6% of the epoch.
+  BLAS flag rather than a node of its own. `MatMul.gradient` writes the textbook rule, Ȳ·Bᵀ and
+  Aᵀ·Ȳ with `transpose` nodes; `FASTER_GRADIENTS` below is the one place where the reverse pass
+  swaps in `matmul_gradient`, the same rule as two `matmul_transposed` nodes. The numpy work is
+  the same; what it saves is four nodes per product per backward pass, each built and then
+  computed when read, in a step whose time is mostly such Python work.
 - `softmax_loss_grad(Z, Y, g)`: (softmax(Z) − Y)·g/n, the Z-gradient of `softmax_loss`, one node
   instead of eight, reusing the softmax the loss already computed.
 - `batch_normalize(x, eps)` and `batch_normalize_grad(x, v, eps)`: BatchNorm1d's normalisation
   (x − μ)/√(σ² + eps) over the batch, and its VJP. `nn.BatchNorm1d` in training mode records one
-  node instead of about a dozen forward, and one instead of about twenty backward. Measured on
-  one epoch of needle hw2's MLPResNet(784, 100) with Adam (the network of `python -m
-  bench.mlp_resnet`, 7 epochs each way, alternating): 2.22 s fused, 2.91 s with BatchNorm1d
-  written in plain ops (medians; 1.31×, 1.41× by the fastest runs).
+  node instead of about a dozen forward, and one instead of about twenty backward.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from vector import program_helpers
 from vector.autograd import Tensor, TensorOp
 from vector.ops.elementwise import exp, power_scalar
+from vector.ops.matmul import MatMul, check_matmul
 from vector.ops.reduce import logsoftmax
 from vector.ops.shape import broadcast_to, reshape, sum_to_shape, summation
 from vector.program import Operand
@@ -40,29 +39,6 @@ from vector.program import Operand
 # --------------------------------------------------------------------------- transposed matmul
 def _t(x: np.ndarray) -> np.ndarray:
     return x.swapaxes(-1, -2)  # the method: np.swapaxes adds two Python calls in front of it
-
-
-def check_matmul(a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
-    """A clear error unless `left`·`right` (a and b, perhaps transposed) is a valid product."""
-    if a.ndim < 2 or b.ndim < 2:
-        raise ValueError(
-            f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
-            f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
-        )
-    if left.shape[-1] != right.shape[-2]:
-        raise ValueError(
-            f"matmul: shapes {left.shape} and {right.shape} do not line up: the last axis "
-            f"of the first ({left.shape[-1]}) must equal the second-to-last axis of the "
-            f"second ({right.shape[-2]})"
-        )
-    try:
-        if a.ndim > 2 or b.ndim > 2:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
-            f"({a.shape[:-2]} vs {b.shape[:-2]})"
-        ) from None
 
 
 class MatMulTransposed(TensorOp):
@@ -124,6 +100,21 @@ def matmul_transposed(
     a: Tensor, b: Tensor, transpose_a: bool = False, transpose_b: bool = False
 ) -> Tensor:
     return MatMulTransposed(transpose_a, transpose_b)(a, b)
+
+
+def matmul_gradient(out_grad: Tensor, node: Tensor) -> tuple[Tensor, ...]:
+    """`MatMul.gradient` in two nodes instead of four: Ȳ·Bᵀ and Aᵀ·Ȳ as `matmul_transposed`."""
+    a, b = node.inputs
+    if a.ndim != 2 or b.ndim != 2:  # batched: the plain rule, which also sums broadcast axes
+        return MatMul().gradient(out_grad, node)
+    return matmul_transposed(out_grad, b, transpose_b=True), matmul_transposed(a, out_grad, True)
+
+
+FASTER_GRADIENTS: dict[type[TensorOp], Callable[[Tensor, Tensor], tuple[Tensor, ...]]] = {
+    MatMul: matmul_gradient,
+}
+"""The rules the reverse pass uses instead of an op's own `gradient` (see `Tensor.vjp`): the same
+partial adjoints as the op's textbook rule, built in fewer nodes."""
 
 
 # ---------------------------------------------------------------------------- softmax loss grad
@@ -330,13 +321,14 @@ def batch_normalize_grad(x: Tensor, v: Tensor, eps: float = 1e-5) -> Tensor:
 
 
 __all__ = [
+    "FASTER_GRADIENTS",
     "BatchNormalize",
     "BatchNormalizeGrad",
     "MatMulTransposed",
     "SoftmaxLossGrad",
     "batch_normalize",
     "batch_normalize_grad",
-    "check_matmul",
+    "matmul_gradient",
     "matmul_transposed",
     "softmax",
     "softmax_loss_grad",

@@ -5,9 +5,31 @@ from __future__ import annotations
 import numpy as np
 
 from vector.autograd import Tensor, TensorOp
-from vector.ops.fused import check_matmul, matmul_transposed
-from vector.ops.shape import sum_to_shape
+from vector.ops.shape import sum_to_shape, transpose
 from vector.program import Operand
+
+
+def check_matmul(a: np.ndarray, b: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    """A clear error unless `left`·`right` (a and b, perhaps transposed) is a valid product."""
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(
+            f"matmul: both operands need at least 2 dimensions, got shapes {a.shape} and "
+            f"{b.shape}; reshape a vector to (1, n) or (n, 1)"
+        )
+    if left.shape[-1] != right.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {left.shape} and {right.shape} do not line up: the last axis "
+            f"of the first ({left.shape[-1]}) must equal the second-to-last axis of the "
+            f"second ({right.shape[-2]})"
+        )
+    try:
+        if a.ndim > 2 or b.ndim > 2:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast "
+            f"({a.shape[:-2]} vs {b.shape[:-2]})"
+        ) from None
 
 
 class MatMul(TensorOp):
@@ -31,9 +53,8 @@ class MatMul(TensorOp):
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
         a, b = node.inputs
-        # Ȳ·Bᵀ and Aᵀ·Ȳ, each one node: the transposes are BLAS flags (vector/ops/fused.py).
-        grad_a = matmul_transposed(out_grad, b, transpose_b=True)
-        grad_b = matmul_transposed(a, out_grad, transpose_a=True)
+        grad_a = matmul(out_grad, transpose(b))
+        grad_b = matmul(transpose(a), out_grad)
         sa, sb = a.shape, b.shape
         if len(sa) == 2 and len(sb) == 2:  # no batch axes, so nothing was broadcast
             return grad_a, grad_b

@@ -104,6 +104,8 @@ class Transpose(TensorOp):
 
     def _pair(self, ndim: int, shape: tuple[int, ...]) -> tuple[int, int]:
         if self.axes is None:
+            if ndim == 2:
+                return 0, 1
             if ndim < 2:
                 raise ValueError(
                     f"transpose: a tensor of shape {shape} has fewer than 2 axes to swap"
@@ -125,7 +127,7 @@ class Transpose(TensorOp):
 
     def compute(self, a: np.ndarray) -> np.ndarray:
         i, j = self._pair(a.ndim, a.shape)
-        return np.swapaxes(a, i, j)
+        return a.swapaxes(i, j)  # the method: np.swapaxes adds two Python calls in front of it
 
     gives_view = True
 
