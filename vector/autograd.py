@@ -58,7 +58,9 @@ class TensorOp:
     def __call__(self, *args: Tensor) -> Tensor:
         return Tensor.make_from_op(self, args)
 
-    def compute(self, *args: np.ndarray) -> np.ndarray:
+    # compute, check and out_dtype take one argument per input, named by each op (`a, b`); the
+    # `*args: Any, **kwargs: Any` below is how a type checker lets each op name its own.
+    def compute(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The op's value, from its inputs' values."""
         raise NotImplementedError
 
@@ -80,14 +82,15 @@ class TensorOp:
         """The tangent of the result, J·(tangents), in numpy (forward mode)."""
         raise NotImplementedError
 
-    def check(self, *arrays: np.ndarray) -> None:
+    def check(self, *args: Any, **kwargs: Any) -> None:
         """Raise a clear error for inputs this op cannot take; called before `compute`."""
 
-    def out_dtype(self, *dtypes: np.dtype) -> np.dtype:
-        """The dtype `compute` returns, known before computing (a deferred node needs it)."""
-        found = _PROMOTIONS.get(dtypes)
+    def out_dtype(self, *args: Any, **kwargs: Any) -> np.dtype:
+        """The dtype `compute` returns, known before computing (a deferred node needs it): the
+        inputs' dtypes promoted as numpy does."""
+        found = _PROMOTIONS.get(args)
         if found is None:  # np.result_type costs more than a lookup; a pass asks the same few
-            found = _PROMOTIONS[dtypes] = np.result_type(*dtypes)
+            found = _PROMOTIONS[args] = np.result_type(*args)
         return found
 
     def params(self) -> str:

@@ -41,10 +41,10 @@ def jvp(
         inputs.append(x)
     with switch(grad=False, deferred=False, tangents=table):
         out = f(*inputs)
-    tangent = table.get(out.id)
-    if tangent is None:  # f(x) does not depend on x
-        tangent = np.zeros(out.shape, out.dtype)
-    return out, Tensor(tangent, requires_grad=False)
+    out_tangent = table.get(out.id)
+    if out_tangent is None:  # f(x) does not depend on x
+        out_tangent = np.zeros(out.shape, out.dtype)
+    return out, Tensor(out_tangent, requires_grad=False)
 
 
 def jacobian_fwd(f: Callable[[Tensor], Tensor], x: Any) -> np.ndarray:

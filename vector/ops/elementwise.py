@@ -30,7 +30,10 @@ def _number(op: str, scalar: Any) -> Any:
     )
 
 
-def _binary_shape(a: Tensor, b: Tensor, node: Tensor) -> tuple:
+def _binary_shape(
+    a: Tensor, b: Tensor, node: Tensor
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The shapes of the result and of both operands, for summing gradients back to them."""
     return node.shape, a.shape, b.shape
 
 
@@ -77,7 +80,8 @@ class EWiseAdd(BinaryOp):
         return f"{a} + {b}"
 
     def gradient(self, out_grad: Tensor, node: Tensor) -> tuple[Tensor, Tensor]:
-        out, sa, sb = _binary_shape(*node.inputs, node)
+        a, b = node.inputs
+        out, sa, sb = _binary_shape(a, b, node)
         return sum_to_shape(out_grad, out, sa), sum_to_shape(out_grad, out, sb)
 
     def jvp(self, primals: tuple, tangents: tuple, out: np.ndarray) -> np.ndarray:

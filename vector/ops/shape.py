@@ -96,7 +96,7 @@ class Transpose(TensorOp):
 
     name = "transpose"
 
-    def __init__(self, axes: tuple[int, int] | None = None) -> None:
+    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
         self.axes = None if axes is None else tuple(axes)
 
     def params(self) -> str:
@@ -248,7 +248,8 @@ def reshape(a: Tensor, shape: Any) -> Tensor:
     return Reshape(shape)(a)
 
 
-def transpose(a: Tensor, axes: tuple[int, int] | None = None) -> Tensor:
+def transpose(a: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
+    """Swap two axes (`axes`, default the last two); `Transpose` checks there are two."""
     return Transpose(axes)(a)
 
 
