@@ -58,8 +58,7 @@ class TensorOp:
     def __call__(self, *args: Tensor) -> Tensor:
         return Tensor.make_from_op(self, args)
 
-    # compute, check and out_dtype take one argument per input, named by each op (`a, b`); the
-    # `*args: Any, **kwargs: Any` below is how a type checker lets each op name its own.
+    # (`*args: Any, **kwargs: Any`: the type checker lets each op name its arguments, `a, b`)
     def compute(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The op's value, from its inputs' values."""
         raise NotImplementedError
@@ -86,8 +85,7 @@ class TensorOp:
         """Raise a clear error for inputs this op cannot take; called before `compute`."""
 
     def out_dtype(self, *args: Any, **kwargs: Any) -> np.dtype:
-        """The dtype `compute` returns, known before computing (a deferred node needs it): the
-        inputs' dtypes promoted as numpy does."""
+        """The dtype `compute` returns, known before computing (a deferred node needs it)."""
         found = _PROMOTIONS.get(args)
         if found is None:  # np.result_type costs more than a lookup; a pass asks the same few
             found = _PROMOTIONS[args] = np.result_type(*args)
