@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterable
 
 from autodiff.protocol import Node
 from autodiff.topo import topological_order
@@ -91,6 +92,27 @@ def identifiers(names: dict[int, str], reserved: tuple[str, ...] = ()) -> dict[i
         while candidate in taken:
             n += 1
             candidate = f"{ident}_{n}"
+        taken.add(candidate)
+        out[node_id] = candidate
+    return out
+
+
+def adjoint_names(
+    idents: dict[int, str], node_ids: Iterable[int], reserved: tuple[str, ...] = ()
+) -> dict[int, str]:
+    """`x_bar`, the adjoint program's name for the adjoint of node x, for each of `node_ids`.
+
+    Each stays apart from every node's identifier and from `reserved`: where `x_bar` is taken (a
+    node labelled `x_bar`), the adjoint of x is `x_bar_2`, `x_bar_3`, ...
+    """
+    taken = set(idents.values()) | set(reserved)
+    out: dict[int, str] = {}
+    for node_id in node_ids:
+        base = f"{idents[node_id]}_bar"
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
         taken.add(candidate)
         out[node_id] = candidate
     return out

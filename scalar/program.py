@@ -51,7 +51,7 @@ from collections.abc import Callable, Container, Sequence
 from typing import Any, NamedTuple
 
 from autodiff import topological_order
-from autodiff.names import identifiers, node_names
+from autodiff.names import adjoint_names, identifiers, node_names
 from autodiff.program import Program
 from scalar.primitives import Primitive, primitive_of
 from scalar.value import Value
@@ -103,7 +103,7 @@ def program(root: Value, inputs: Sequence[Value], *, name: str | None = None) ->
             node.id in arguments or any(x.id in needed for x in node.inputs)
         ):
             needed.add(node.id)
-    bars = _adjoint_names(idents, needed)
+    bars = adjoint_names(idents, sorted(needed), reserved=("math",))
 
     # Node by node in the order the reverse pass processes them: backwards through
     # `topological_order` over the nodes that require grad, as `backward()` does. The return line
@@ -450,17 +450,3 @@ def _is_operand(expr: str) -> bool:
     if isinstance(body, ast.Constant):
         return isinstance(body.value, int | float) and body.value >= 0
     return isinstance(body, ast.Name | ast.Call | ast.Attribute | ast.Subscript)
-
-
-def _adjoint_names(idents: dict[int, str], needed: set[int]) -> dict[int, str]:
-    """`x_bar` for every node whose adjoint the program computes, kept apart from every node's
-    own name (a node labelled `x_bar` makes the adjoint of `x` `x_bar_`)."""
-    taken = set(idents.values()) | {"math"}
-    bars: dict[int, str] = {}
-    for node_id in sorted(needed):
-        bar = f"{idents[node_id]}_bar"
-        while bar in taken:
-            bar += "_"
-        taken.add(bar)
-        bars[node_id] = bar
-    return bars

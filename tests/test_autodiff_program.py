@@ -7,7 +7,7 @@ import traceback
 
 import pytest
 
-from autodiff.names import baydin_indices, identifiers, node_names, v_name
+from autodiff.names import adjoint_names, baydin_indices, identifiers, node_names, v_name
 from autodiff.program import Program
 from scalar import Value
 
@@ -48,6 +48,12 @@ def test_identifiers_are_distinct_python_names() -> None:
     got = identifiers({1: "x1", 2: "a·b", 3: "2w", 4: "lambda", 5: "x1", 6: "np"}, ("np",))
     assert got == {1: "x1", 2: "a_b", 3: "_2w", 4: "lambda_", 5: "x1_2", 6: "np_2"}
     assert all(name.isidentifier() for name in got.values())
+
+
+def test_adjoint_names_stay_apart_from_node_names() -> None:
+    idents = {1: "x", 2: "x_bar", 3: "np"}
+    assert adjoint_names(idents, [1, 2], reserved=("np_bar",)) == {1: "x_bar_2", 2: "x_bar_bar"}
+    assert adjoint_names(idents, [3], reserved=("np_bar",)) == {3: "np_bar_2"}
 
 
 SOURCE = """def f(a, b):

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.names import identifiers, node_names
+from autodiff.names import adjoint_names, identifiers, node_names
 from autodiff.program import Program
 from autodiff.topo import topological_order
 
@@ -345,16 +345,9 @@ class _Writer:
         """Every forward node's name, its adjoint's (name_bar), and the function's."""
         idents = identifiers(self.names, ("np",))
         self.name_of: dict[int, str] = dict(idents)
-        self.taken = set(idents.values())
-        self.bar: dict[int, str] = {}
-        for node in self.forward:
-            if node.requires_grad:
-                candidate, k = f"{idents[node.id]}_bar", 1
-                while candidate in self.taken:
-                    k += 1
-                    candidate = f"{idents[node.id]}_bar{k}"
-                self.taken.add(candidate)
-                self.bar[node.id] = candidate
+        grads = [node.id for node in self.forward if node.requires_grad]
+        self.bar = adjoint_names(idents, grads, reserved=("np",))
+        self.taken = set(idents.values()) | set(self.bar.values())
         self.fname = self.name or f"{idents[self.root.id]}_grad"
         if self.fname in self.taken:
             self.fname += "_program"
