@@ -4,10 +4,11 @@
     error, loss = epoch(train_loader, model, opt)  # one training pass
     error, loss = epoch(test_loader, model)  # one evaluation pass
 
-Three modules, each readable on its own:
+Four modules, each readable on its own:
 
 - `vector.train.loop`: `epoch` (needle's hw2 loop), `build_model`, `build_optimizer`, `Diverged`;
 - `vector.train.checkpoint`: `save_model` and `load_model` (`.npz` files);
+- `vector.train.compiled`: `compiled_epoch`, the same epoch through `vector.compile` (`--compile`);
 - `vector.train.cli`: the command `python -m vector.train` (options, rows, CSV log, threads).
 """
 
